@@ -1,0 +1,567 @@
+package ai.ttt.block;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * The hyperparameters of a TTT-E2E model: the {@code config.json} of a model directory, parsed once
+ * and validated (see docs/MODEL_FORMAT.md).
+ *
+ * <p>Covers the official architecture (sandwich norms, QK-norm, interleaved RoPE, tied embeddings)
+ * and converted Hugging Face models (pre-norm, rotate-half RoPE, GQA, biases). Construction
+ * validates every rule and throws {@link InvalidConfigException} naming the key, the value and the
+ * rule.
+ *
+ * @param vocabSize V
+ * @param hiddenSize d
+ * @param intermediateSize F, the static MLP width
+ * @param primeIntermediateSize Fp, the prime (fast-weight) MLP width
+ * @param numLayers L
+ * @param numHeads H
+ * @param numKvHeads Hkv
+ * @param headDim hd
+ * @param ropeTheta RoPE base
+ * @param ropeLayout interleaved or rotate-half
+ * @param ropeScaling frequency scaling, or {@code null}
+ * @param qkNorm RMSNorm on q and k before RoPE
+ * @param attentionBias biases on the q/k/v projections
+ * @param normPlacement pre or sandwich
+ * @param tieWordEmbeddings the head reuses the embedding
+ * @param rmsNormEps ε of every RMSNorm
+ * @param slidingWindow k, keys per query including itself
+ * @param miniBatchSize b, tokens per test-time-training step
+ * @param numPrimeLayers S, blocks (the last ones) with a prime MLP
+ * @param innerLr η of the inner SGD step
+ * @param innerGradClip global-norm clip of the fast-weight gradient, 0 for none
+ * @param bosTokenId BOS, if the model has one
+ * @param eosTokenIds EOS ids (possibly empty)
+ */
+public record TttConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int primeIntermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        double ropeTheta,
+        RopeLayout ropeLayout,
+        RopeScaling ropeScaling,
+        boolean qkNorm,
+        boolean attentionBias,
+        NormPlacement normPlacement,
+        boolean tieWordEmbeddings,
+        double rmsNormEps,
+        int slidingWindow,
+        int miniBatchSize,
+        int numPrimeLayers,
+        double innerLr,
+        double innerGradClip,
+        OptionalInt bosTokenId,
+        List<Integer> eosTokenIds) {
+
+    /** The value of {@code model_type}. */
+    public static final String MODEL_TYPE = "ttt_e2e";
+
+    /** The format version this code writes and reads. */
+    public static final int FORMAT_VERSION = 1;
+
+    private static final Set<String> KEYS =
+            Set.of(
+                    "model_type",
+                    "format_version",
+                    "vocab_size",
+                    "hidden_size",
+                    "intermediate_size",
+                    "prime_intermediate_size",
+                    "num_hidden_layers",
+                    "num_attention_heads",
+                    "num_key_value_heads",
+                    "head_dim",
+                    "rope_theta",
+                    "rope_layout",
+                    "rope_scaling",
+                    "qk_norm",
+                    "attention_bias",
+                    "norm_placement",
+                    "tie_word_embeddings",
+                    "rms_norm_eps",
+                    "sliding_window",
+                    "mini_batch_size",
+                    "num_prime_layers",
+                    "inner_lr",
+                    "inner_grad_clip",
+                    "bos_token_id",
+                    "eos_token_id");
+
+    /** Validates every rule; see the class documentation. */
+    public TttConfig {
+        eosTokenIds = List.copyOf(eosTokenIds);
+        positive("vocab_size", vocabSize);
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("prime_intermediate_size", primeIntermediateSize);
+        positive("num_hidden_layers", numLayers);
+        positive("num_attention_heads", numHeads);
+        positive("num_key_value_heads", numKvHeads);
+        positive("head_dim", headDim);
+        positive("sliding_window", slidingWindow);
+        positive("mini_batch_size", miniBatchSize);
+        if (numHeads % numKvHeads != 0) {
+            throw new InvalidConfigException(
+                    "num_attention_heads "
+                            + numHeads
+                            + " is not divisible by num_key_value_heads "
+                            + numKvHeads);
+        }
+        if (headDim % 2 != 0) {
+            throw new InvalidConfigException("head_dim " + headDim + " must be even for RoPE");
+        }
+        if (numPrimeLayers < 0 || numPrimeLayers > numLayers) {
+            throw new InvalidConfigException(
+                    "num_prime_layers "
+                            + numPrimeLayers
+                            + " must be between 0 and num_hidden_layers "
+                            + numLayers);
+        }
+        if (!(ropeTheta > 0) || Double.isInfinite(ropeTheta)) {
+            throw new InvalidConfigException(
+                    "rope_theta " + ropeTheta + " must be a positive number");
+        }
+        if (!(rmsNormEps > 0) || Double.isInfinite(rmsNormEps)) {
+            throw new InvalidConfigException(
+                    "rms_norm_eps " + rmsNormEps + " must be a positive number");
+        }
+        if (!(innerLr >= 0) || Double.isInfinite(innerLr)) {
+            throw new InvalidConfigException("inner_lr " + innerLr + " must be ≥ 0");
+        }
+        if (!(innerGradClip >= 0) || Double.isInfinite(innerGradClip)) {
+            throw new InvalidConfigException(
+                    "inner_grad_clip " + innerGradClip + " must be ≥ 0 (0 = no clip)");
+        }
+        if (ropeLayout == null) {
+            throw new InvalidConfigException("rope_layout is missing");
+        }
+        if (normPlacement == null) {
+            throw new InvalidConfigException("norm_placement is missing");
+        }
+        if (ropeScaling != null) {
+            validateScaling(ropeScaling);
+        }
+        if (bosTokenId.isPresent()) {
+            tokenId("bos_token_id", bosTokenId.getAsInt(), vocabSize);
+        }
+        for (int eos : eosTokenIds) {
+            tokenId("eos_token_id", eos, vocabSize);
+        }
+    }
+
+    /**
+     * Returns the number of blocks without a prime MLP, L − S.
+     *
+     * @return the prefix length
+     */
+    public int numPrefixLayers() {
+        return numLayers - numPrimeLayers;
+    }
+
+    /**
+     * Returns whether layer {@code i} carries a prime MLP.
+     *
+     * @param layer the layer index
+     * @return true for the last S layers
+     */
+    public boolean hasPrime(int layer) {
+        return layer >= numPrefixLayers();
+    }
+
+    /**
+     * Returns whether every sublayer has a post-norm.
+     *
+     * @return true for sandwich norms
+     */
+    public boolean sandwich() {
+        return normPlacement == NormPlacement.SANDWICH;
+    }
+
+    /**
+     * Returns the number of query heads per KV head.
+     *
+     * @return H / Hkv
+     */
+    public int groupSize() {
+        return numHeads / numKvHeads;
+    }
+
+    /**
+     * Returns a copy with other test-time-training settings.
+     *
+     * @param window k
+     * @param miniBatch b
+     * @param primeLayers S
+     * @return the new config (validated)
+     */
+    public TttConfig withTtt(int window, int miniBatch, int primeLayers) {
+        return new TttConfig(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                primeIntermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                ropeTheta,
+                ropeLayout,
+                ropeScaling,
+                qkNorm,
+                attentionBias,
+                normPlacement,
+                tieWordEmbeddings,
+                rmsNormEps,
+                window,
+                miniBatch,
+                primeLayers,
+                innerLr,
+                innerGradClip,
+                bosTokenId,
+                eosTokenIds);
+    }
+
+    /**
+     * Reads and validates {@code config.json}.
+     *
+     * @param file the file
+     * @return the config
+     * @throws IOException if the file cannot be read
+     * @throws InvalidConfigException naming the file, key and rule if it is invalid
+     */
+    public static TttConfig load(Path file) throws IOException {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            JsonElement root;
+            try {
+                root = JsonParser.parseReader(r);
+            } catch (JsonParseException e) {
+                throw new InvalidConfigException(file + ": invalid JSON: " + e.getMessage(), e);
+            }
+            if (!root.isJsonObject()) {
+                throw new InvalidConfigException(file + ": expected a JSON object");
+            }
+            return fromJson(root.getAsJsonObject());
+        } catch (InvalidConfigException e) {
+            if (e.getMessage().startsWith(file.toString())) {
+                throw e;
+            }
+            throw new InvalidConfigException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Parses and validates a config object.
+     *
+     * @param o the JSON object of config.json
+     * @return the config
+     * @throws InvalidConfigException naming the key and rule if it is invalid
+     */
+    public static TttConfig fromJson(JsonObject o) {
+        for (String key : o.keySet()) {
+            if (!KEYS.contains(key) && !key.startsWith("_")) {
+                throw new InvalidConfigException(
+                        "unknown key \"" + key + "\" (keys starting with _ are free-form notes)");
+            }
+        }
+        String type = string(o, "model_type");
+        if (!MODEL_TYPE.equals(type)) {
+            throw new InvalidConfigException(
+                    "model_type \"" + type + "\" is not \"" + MODEL_TYPE + "\"");
+        }
+        int version = integer(o, "format_version");
+        if (version != FORMAT_VERSION) {
+            throw new InvalidConfigException(
+                    "format_version "
+                            + version
+                            + " is not supported (this build reads "
+                            + FORMAT_VERSION
+                            + ")");
+        }
+        String layoutName = string(o, "rope_layout");
+        RopeLayout layout = RopeLayout.fromJson(layoutName);
+        if (layout == null) {
+            throw new InvalidConfigException(
+                    "rope_layout \""
+                            + layoutName
+                            + "\" must be \"interleaved\" or \"rotate_half\"");
+        }
+        String placementName = string(o, "norm_placement");
+        NormPlacement placement = NormPlacement.fromJson(placementName);
+        if (placement == null) {
+            throw new InvalidConfigException(
+                    "norm_placement \"" + placementName + "\" must be \"pre\" or \"sandwich\"");
+        }
+        int hidden = integer(o, "hidden_size");
+        int heads = integer(o, "num_attention_heads");
+        int headDim;
+        if (o.has("head_dim") && !o.get("head_dim").isJsonNull()) {
+            headDim = integer(o, "head_dim");
+        } else {
+            if (heads > 0 && hidden % heads != 0) {
+                throw new InvalidConfigException(
+                        "hidden_size "
+                                + hidden
+                                + " is not divisible by num_attention_heads "
+                                + heads);
+            }
+            headDim = heads > 0 ? hidden / heads : 0;
+        }
+        return new TttConfig(
+                integer(o, "vocab_size"),
+                hidden,
+                integer(o, "intermediate_size"),
+                integer(o, "prime_intermediate_size"),
+                integer(o, "num_hidden_layers"),
+                heads,
+                integer(o, "num_key_value_heads"),
+                headDim,
+                number(o, "rope_theta"),
+                layout,
+                scaling(o.get("rope_scaling")),
+                bool(o, "qk_norm"),
+                bool(o, "attention_bias"),
+                placement,
+                bool(o, "tie_word_embeddings"),
+                number(o, "rms_norm_eps"),
+                integer(o, "sliding_window"),
+                integer(o, "mini_batch_size"),
+                integer(o, "num_prime_layers"),
+                number(o, "inner_lr"),
+                number(o, "inner_grad_clip"),
+                optionalInt(o, "bos_token_id"),
+                intList(o, "eos_token_id"));
+    }
+
+    /**
+     * Returns this config as the JSON object of config.json, keys in a fixed order.
+     *
+     * @return the JSON object
+     */
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("model_type", MODEL_TYPE);
+        o.addProperty("format_version", FORMAT_VERSION);
+        o.addProperty("vocab_size", vocabSize);
+        o.addProperty("hidden_size", hiddenSize);
+        o.addProperty("intermediate_size", intermediateSize);
+        o.addProperty("prime_intermediate_size", primeIntermediateSize);
+        o.addProperty("num_hidden_layers", numLayers);
+        o.addProperty("num_attention_heads", numHeads);
+        o.addProperty("num_key_value_heads", numKvHeads);
+        o.addProperty("head_dim", headDim);
+        o.addProperty("rope_theta", ropeTheta);
+        o.addProperty("rope_layout", ropeLayout.jsonName());
+        if (ropeScaling == null) {
+            o.add("rope_scaling", JsonNull.INSTANCE);
+        } else {
+            JsonObject s = new JsonObject();
+            s.addProperty("rope_type", ropeScaling.ropeType());
+            s.addProperty("factor", ropeScaling.factor());
+            if ("llama3".equals(ropeScaling.ropeType())) {
+                s.addProperty("low_freq_factor", ropeScaling.lowFreqFactor());
+                s.addProperty("high_freq_factor", ropeScaling.highFreqFactor());
+                s.addProperty(
+                        "original_max_position_embeddings", ropeScaling.originalMaxPositions());
+            }
+            o.add("rope_scaling", s);
+        }
+        o.addProperty("qk_norm", qkNorm);
+        o.addProperty("attention_bias", attentionBias);
+        o.addProperty("norm_placement", normPlacement.jsonName());
+        o.addProperty("tie_word_embeddings", tieWordEmbeddings);
+        o.addProperty("rms_norm_eps", rmsNormEps);
+        o.addProperty("sliding_window", slidingWindow);
+        o.addProperty("mini_batch_size", miniBatchSize);
+        o.addProperty("num_prime_layers", numPrimeLayers);
+        o.addProperty("inner_lr", innerLr);
+        o.addProperty("inner_grad_clip", innerGradClip);
+        if (bosTokenId.isPresent()) {
+            o.addProperty("bos_token_id", bosTokenId.getAsInt());
+        } else {
+            o.add("bos_token_id", JsonNull.INSTANCE);
+        }
+        JsonArray eos = new JsonArray();
+        eosTokenIds.forEach(eos::add);
+        o.add("eos_token_id", eos);
+        return o;
+    }
+
+    /**
+     * Returns the config.json text (pretty-printed).
+     *
+     * @return the JSON text
+     */
+    public String toJsonString() {
+        Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
+        return gson.toJson(toJson()) + "\n";
+    }
+
+    private static void validateScaling(RopeScaling s) {
+        if (!RopeScaling.SUPPORTED.contains(s.ropeType())) {
+            throw new InvalidConfigException(
+                    "rope_scaling.rope_type \""
+                            + s.ropeType()
+                            + "\" is not supported; supported: "
+                            + RopeScaling.SUPPORTED);
+        }
+        if (!(s.factor() > 0)) {
+            throw new InvalidConfigException(
+                    "rope_scaling.factor " + s.factor() + " must be positive");
+        }
+        if ("llama3".equals(s.ropeType())) {
+            if (!(s.highFreqFactor() > s.lowFreqFactor()) || !(s.lowFreqFactor() > 0)) {
+                throw new InvalidConfigException(
+                        "rope_scaling: high_freq_factor "
+                                + s.highFreqFactor()
+                                + " must exceed low_freq_factor "
+                                + s.lowFreqFactor()
+                                + " > 0");
+            }
+            if (s.originalMaxPositions() <= 0) {
+                throw new InvalidConfigException(
+                        "rope_scaling.original_max_position_embeddings "
+                                + s.originalMaxPositions()
+                                + " must be positive");
+            }
+        }
+    }
+
+    private static RopeScaling scaling(JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return null;
+        }
+        if (!e.isJsonObject()) {
+            throw new InvalidConfigException("rope_scaling " + e + " must be an object or null");
+        }
+        JsonObject s = e.getAsJsonObject();
+        String type = string(s, "rope_type");
+        if ("llama3".equals(type)) {
+            return RopeScaling.llama3(
+                    number(s, "factor"),
+                    number(s, "low_freq_factor"),
+                    number(s, "high_freq_factor"),
+                    integer(s, "original_max_position_embeddings"));
+        }
+        if ("linear".equals(type)) {
+            return RopeScaling.linear(number(s, "factor"));
+        }
+        throw new InvalidConfigException(
+                "rope_scaling.rope_type \""
+                        + type
+                        + "\" is not supported; supported: "
+                        + RopeScaling.SUPPORTED);
+    }
+
+    private static void positive(String key, int value) {
+        if (value <= 0) {
+            throw new InvalidConfigException(key + " " + value + " must be positive");
+        }
+    }
+
+    private static void tokenId(String key, int id, int vocab) {
+        if (id < 0 || id >= vocab) {
+            throw new InvalidConfigException(
+                    key + " " + id + " is outside the vocabulary [0, " + vocab + ")");
+        }
+    }
+
+    private static JsonPrimitive primitive(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            throw new InvalidConfigException(key + " is missing");
+        }
+        if (!e.isJsonPrimitive()) {
+            throw new InvalidConfigException(key + " " + e + " must be a single value");
+        }
+        return e.getAsJsonPrimitive();
+    }
+
+    private static String string(JsonObject o, String key) {
+        JsonPrimitive p = primitive(o, key);
+        if (!p.isString()) {
+            throw new InvalidConfigException(key + " " + p + " must be a string");
+        }
+        return p.getAsString();
+    }
+
+    private static int integer(JsonObject o, String key) {
+        JsonPrimitive p = primitive(o, key);
+        if (!p.isNumber()) {
+            throw new InvalidConfigException(key + " " + p + " must be an integer");
+        }
+        double v = p.getAsDouble();
+        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+            throw new InvalidConfigException(key + " " + p + " must be an integer");
+        }
+        return (int) v;
+    }
+
+    private static double number(JsonObject o, String key) {
+        JsonPrimitive p = primitive(o, key);
+        if (!p.isNumber()) {
+            throw new InvalidConfigException(key + " " + p + " must be a number");
+        }
+        return p.getAsDouble();
+    }
+
+    private static boolean bool(JsonObject o, String key) {
+        JsonPrimitive p = primitive(o, key);
+        if (!p.isBoolean()) {
+            throw new InvalidConfigException(key + " " + p + " must be true or false");
+        }
+        return p.getAsBoolean();
+    }
+
+    private static OptionalInt optionalInt(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return OptionalInt.empty();
+        }
+        return OptionalInt.of(integer(o, key));
+    }
+
+    private static List<Integer> intList(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return List.of();
+        }
+        if (e.isJsonPrimitive()) {
+            return List.of(integer(o, key));
+        }
+        if (!e.isJsonArray()) {
+            throw new InvalidConfigException(key + " " + e + " must be an integer or a list");
+        }
+        Set<Integer> ids = new LinkedHashSet<>();
+        for (JsonElement item : e.getAsJsonArray()) {
+            JsonObject wrapper = new JsonObject();
+            wrapper.add(key, item);
+            ids.add(integer(wrapper, key));
+        }
+        return new ArrayList<>(ids);
+    }
+}
