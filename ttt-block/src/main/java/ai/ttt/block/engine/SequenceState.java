@@ -1,0 +1,464 @@
+package ai.ttt.block.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.nn.AttentionInputs;
+import ai.ttt.block.nn.DecoderBlock;
+import ai.ttt.block.nn.KeyValueCache;
+import ai.ttt.block.nn.RotaryEmbedding;
+import ai.ttt.block.nn.TttLanguageModel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reading state of a batch of B sequences: KV caches, fast weights, position and the open
+ * mini-batch. Tokens go in with {@link #feed}; each is predicted with the current fast weights, and
+ * every time b inputs and their targets are known the fast weights take one step on them (spec
+ * §3.3–3.4).
+ *
+ * <p>Per chunk of up to b new inputs:
+ *
+ * <pre>
+ *   h = prefix blocks (no gradient, ring caches)                       [B, n, d]
+ *   logits = suffix blocks with fast weights W                          [B, n, V]
+ *   if the chunk is a whole mini-batch with known targets:
+ *       ℓ = masked mean NLL; g = ∂ℓ/∂W (cached K/V are constants); W ← W − η·clip(g)
+ *   else keep h for the mini-batch; when decoding completes it, re-run the suffix blocks on it
+ *       (its own K/V recomputed, the window before it from the cache) and take the step.
+ * </pre>
+ *
+ * <p>The sequences of a batch share positions; each has its own fast weights, clip and loss. No
+ * value is read back to the host inside the loop. One state serves one thread at a time; many
+ * states may run on many threads over one model.
+ */
+public final class SequenceState implements AutoCloseable {
+
+    private final TttLanguageModel model;
+    private final TttConfig config;
+    private final StateOptions options;
+    private final InnerGradient gradient;
+    private final int batch;
+    private final int miniBatch;
+    private final NDManager manager;
+    private final CacheGroup prefix;
+    private final CacheGroup suffix;
+    private final List<KeyValueCache> caches = new ArrayList<>();
+    private final FastWeights fast;
+    private final InnerLoop inner;
+    private final NDArray skipped;
+    private final NDArray positionOnDevice;
+    private final Map<Integer, NDArray> counts = new HashMap<>();
+    private final NDArray openHidden;
+    private final NDArray openTokens;
+    private long position;
+    private int openCount;
+    private NDArray lastLogits;
+
+    private SequenceState(
+            TttLanguageModel model, int batch, StateOptions options, InnerGradient gradient) {
+        this.model = model;
+        this.config = model.config();
+        this.options = options;
+        this.gradient = gradient;
+        this.batch = batch;
+        this.miniBatch = config.miniBatchSize();
+        this.manager = model.manager().newSubManager();
+        DataType stream = model.precision().stream();
+        DataType matmul = model.precision().matmul();
+        int k = config.slidingWindow();
+        boolean functional = options.differentiable();
+        this.prefix = new CacheGroup(manager, k - 1, k, functional, matmul);
+        this.suffix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul);
+        for (DecoderBlock layer : model.layers()) {
+            CacheGroup g = layer.hasPrime() ? suffix : prefix;
+            caches.add(g.addLayer(manager, batch, config.numKvHeads(), config.headDim(), matmul));
+        }
+        this.fast = config.numPrimeLayers() == 0 ? null : initialFastWeights();
+        this.inner = new InnerLoop(manager, config, stream);
+        this.skipped = manager.zeros(new Shape(batch), DataType.INT64);
+        this.positionOnDevice = manager.create(0L);
+        if (options.testTimeTraining() && fast != null) {
+            openHidden = manager.zeros(new Shape(batch, miniBatch, config.hiddenSize()), stream);
+            openTokens = manager.zeros(new Shape(batch, miniBatch + 1), DataType.INT64);
+        } else {
+            openHidden = null;
+            openTokens = null;
+        }
+    }
+
+    /**
+     * Starts B new sequences at position 0 with fast weights copied from W0.
+     *
+     * @param model the loaded model (never modified)
+     * @param batch B ≥ 1
+     * @param options inference or training, with or without test-time training
+     * @param gradient the autograd kernel
+     * @return the state; close it to free its memory
+     */
+    public static SequenceState create(
+            TttLanguageModel model, int batch, StateOptions options, InnerGradient gradient) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch size " + batch + " must be at least 1");
+        }
+        return new SequenceState(model, batch, options, gradient);
+    }
+
+    private FastWeights initialFastWeights() {
+        if (!options.differentiable()) {
+            try (NDScope ignored = new NDScope()) {
+                boolean grad = JniUtils.isGradMode();
+                JniUtils.setGradMode(false);
+                try {
+                    FastWeights w = FastWeights.copyOf(model, batch, manager, true);
+                    w.asList().forEach(NDScope::unregister);
+                    return w;
+                } finally {
+                    JniUtils.setGradMode(grad);
+                }
+            }
+        }
+        // Training: the copies stay connected to W0 when W0 is being learned.
+        boolean w0Learned = false;
+        for (DecoderBlock layer : model.layers()) {
+            if (layer.hasPrime()) {
+                w0Learned = layer.prime().w13().getArray().hasGradient();
+                break;
+            }
+        }
+        return FastWeights.copyOf(model, batch, manager, !w0Learned);
+    }
+
+    /**
+     * Feeds n more tokens of every sequence (a prompt, or one sampled token while decoding).
+     *
+     * @param tokens {@code [B, n]} int64 ids on the model's device
+     * @param out the manager that will own the result arrays
+     * @param keepLogits whether to return the logits of every fed token
+     * @return NLLs, inner losses and logits
+     */
+    public FeedResult feed(NDArray tokens, NDManager out, boolean keepLogits) {
+        Shape shape = tokens.getShape();
+        if (shape.dimension() != 2 || shape.get(0) != batch || shape.get(1) < 1) {
+            throw new IllegalArgumentException(
+                    "tokens must be [" + batch + ", n ≥ 1], got " + shape);
+        }
+        if (tokens.getDataType() != DataType.INT64) {
+            throw new IllegalArgumentException("tokens must be int64, got " + tokens.getDataType());
+        }
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(options.differentiable());
+        NDScope scope = options.differentiable() ? null : new NDScope();
+        try {
+            FeedResult result = feedChunks(tokens, keepLogits);
+            NDArray[] owned = {
+                result.targetNll(), result.chunkLosses(), result.logits(), result.lastLogits()
+            };
+            for (NDArray a : owned) {
+                if (a != null) {
+                    a.attach(out);
+                    if (scope != null) {
+                        NDScope.unregister(a);
+                    }
+                }
+            }
+            return result;
+        } finally {
+            if (scope != null) {
+                scope.close();
+            }
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /**
+     * Feeds tokens given on the host (uploaded once).
+     *
+     * @param tokens B rows of n ids
+     * @param out the manager that will own the result arrays
+     * @return NLLs, inner losses and last logits
+     */
+    public FeedResult feed(long[][] tokens, NDManager out) {
+        int n = tokens.length == 0 ? 0 : tokens[0].length;
+        long[] flat = new long[batch * n];
+        if (tokens.length != batch) {
+            throw new IllegalArgumentException(
+                    "expected " + batch + " rows of tokens, got " + tokens.length);
+        }
+        for (int s = 0; s < batch; s++) {
+            if (tokens[s].length != n) {
+                throw new IllegalArgumentException("all rows must have the same length");
+            }
+            System.arraycopy(tokens[s], 0, flat, s * n, n);
+        }
+        try (NDManager upload = manager.newSubManager()) {
+            NDArray t = upload.create(flat, new Shape(batch, n));
+            return feed(t, out, false);
+        }
+    }
+
+    private FeedResult feedChunks(NDArray tokens, boolean keepLogits) {
+        int n = (int) tokens.getShape().get(1);
+        boolean ttt = openHidden != null;
+        List<NDArray> nll = new ArrayList<>();
+        List<NDArray> losses = new ArrayList<>();
+        List<NDArray> logits = new ArrayList<>();
+        if (lastLogits != null) {
+            nll.add(inner.tokenNll(lastLogits.expandDims(1), slice(tokens, 0, 1)));
+        }
+        NDArray newLast = null;
+        int i = 0;
+        while (i < n) {
+            if (ttt && openCount == miniBatch) {
+                losses.add(closeOpenMiniBatch(slice(tokens, i, i + 1)));
+            }
+            int room = ttt ? miniBatch - openCount : miniBatch;
+            int len = Math.min(n - i, room);
+            boolean complete = i + len < n;
+            NDArray inputs = slice(tokens, i, i + len);
+            int targetCount = complete ? len : len - 1;
+            NDArray targets = targetCount > 0 ? slice(tokens, i + 1, i + 1 + targetCount) : null;
+            boolean step = ttt && openCount == 0 && len == miniBatch && complete;
+            Segment s = runSegment(inputs, targets, step);
+            if (s.nll != null) {
+                nll.add(s.nll);
+            }
+            if (s.loss != null) {
+                losses.add(s.loss);
+            }
+            if (keepLogits) {
+                logits.add(s.logits);
+            }
+            if (ttt && !step) {
+                keepForMiniBatch(s.suffixInput, inputs, len);
+            }
+            if (!complete) {
+                newLast = s.logits.get(new NDIndex(":, {}", len - 1));
+            }
+            i += len;
+        }
+        setLastLogits(newLast);
+        NDArray lastCopy = lastLogits.duplicate();
+        return new FeedResult(
+                join(nll, 1),
+                losses.isEmpty() ? null : NDArrays.stack(new NDList(losses), 1),
+                keepLogits ? join(logits, 1) : null,
+                lastCopy);
+    }
+
+    /** The outputs of one chunk. */
+    private record Segment(NDArray nll, NDArray loss, NDArray logits, NDArray suffixInput) {}
+
+    private Segment runSegment(NDArray inputs, NDArray targets, boolean step) {
+        int len = (int) inputs.getShape().get(1);
+        boolean differentiable = options.differentiable();
+        NDArray queryPositions = positions(len, positionOnDevice);
+        try (RotaryEmbedding.Tables rope = model.rope().tables(queryPositions)) {
+            prefix.beginChunk(position, len);
+            suffix.beginChunk(position, len);
+            NDArray h = model.embed(inputs);
+            List<DecoderBlock> layers = model.layers();
+            int firstSuffix = config.numPrefixLayers();
+            if (firstSuffix > 0) {
+                AttentionInputs in =
+                        new AttentionInputs(
+                                rope,
+                                prefix.mask(queryPositions, positionOnDevice),
+                                differentiable,
+                                true);
+                for (int l = 0; l < firstSuffix; l++) {
+                    h = layers.get(l).forward(h, in, caches.get(l), null, null);
+                }
+            }
+            NDArray suffixInput = h;
+            if (step) {
+                JniUtils.setGradMode(true);
+            }
+            if (firstSuffix < layers.size()) {
+                AttentionInputs in =
+                        new AttentionInputs(
+                                rope,
+                                suffix.mask(queryPositions, positionOnDevice),
+                                differentiable || step,
+                                true);
+                h = suffixLayers(h, in);
+            }
+            NDArray logits = model.logits(h);
+            NDArray nll = null;
+            NDArray loss = null;
+            if (targets != null) {
+                long t = targets.getShape().get(1);
+                NDArray predicting = t == len ? logits : logits.get(new NDIndex(":, 0:{}", t));
+                nll = inner.tokenNll(predicting, targets);
+            }
+            if (step) {
+                loss = inner.chunkLoss(nll, targets);
+                takeStep(loss);
+            }
+            prefix.endChunk(queryPositions);
+            suffix.endChunk(queryPositions);
+            advance(len);
+            return new Segment(detachUnlessTraining(nll), loss, logits, suffixInput);
+        }
+    }
+
+    /** Re-runs the suffix blocks on the completed open mini-batch and takes its step. */
+    private NDArray closeOpenMiniBatch(NDArray nextToken) {
+        openTokens.set(new NDIndex(":, {}:{}", miniBatch, miniBatch + 1), nextToken);
+        NDArray start = positionOnDevice.sub(count(miniBatch));
+        NDArray queryPositions = positions(miniBatch, start);
+        try (RotaryEmbedding.Tables rope = model.rope().tables(queryPositions)) {
+            JniUtils.setGradMode(true);
+            AttentionInputs in =
+                    new AttentionInputs(rope, suffix.mask(queryPositions, start), true, false);
+            NDArray h = suffixLayers(openHidden, in);
+            NDArray targets = openTokens.get(new NDIndex(":, 1:"));
+            NDArray loss = inner.chunkLoss(inner.tokenNll(model.logits(h), targets), targets);
+            takeStep(loss);
+            openCount = 0;
+            return loss;
+        }
+    }
+
+    private NDArray suffixLayers(NDArray h, AttentionInputs in) {
+        List<DecoderBlock> layers = model.layers();
+        int firstSuffix = config.numPrefixLayers();
+        for (int l = firstSuffix; l < layers.size(); l++) {
+            int j = l - firstSuffix;
+            h = layers.get(l).forward(h, in, caches.get(l), fast.gateUp(j), fast.down(j));
+        }
+        return h;
+    }
+
+    private void takeStep(NDArray loss) {
+        NDList g =
+                inner.gradients(
+                        fast, loss, gradient, options.secondOrder(), options.differentiable());
+        JniUtils.setGradMode(options.differentiable());
+        inner.update(fast, g, loss, options.differentiable(), skipped);
+    }
+
+    private void keepForMiniBatch(NDArray suffixInput, NDArray inputs, int len) {
+        openHidden.set(
+                new NDIndex(":, {}:{}, :", openCount, openCount + len), suffixInput.stopGradient());
+        openTokens.set(new NDIndex(":, {}:{}", openCount, openCount + len), inputs);
+        openCount += len;
+    }
+
+    private NDArray positions(int len, NDArray start) {
+        return manager.arange(0, len, 1, DataType.INT64).add(start);
+    }
+
+    private void advance(int len) {
+        position += len;
+        positionOnDevice.addi(count(len));
+    }
+
+    /** A device scalar holding n, created once per distinct n (so the loop uploads nothing). */
+    private NDArray count(int n) {
+        return counts.computeIfAbsent(
+                n,
+                key -> {
+                    NDArray c = manager.create((long) key);
+                    NDScope.unregister(c);
+                    return c;
+                });
+    }
+
+    private void setLastLogits(NDArray logits) {
+        NDArray kept = logits.duplicate();
+        kept.attach(manager);
+        if (!options.differentiable()) {
+            NDScope.unregister(kept);
+        }
+        if (lastLogits != null) {
+            lastLogits.close();
+        }
+        lastLogits = kept;
+    }
+
+    private NDArray detachUnlessTraining(NDArray a) {
+        return a == null || options.differentiable() ? a : a.stopGradient();
+    }
+
+    private static NDArray slice(NDArray tokens, int from, int to) {
+        return tokens.get(new NDIndex(":, {}:{}", from, to));
+    }
+
+    private static NDArray join(List<NDArray> parts, int axis) {
+        if (parts.isEmpty()) {
+            return null;
+        }
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), axis);
+    }
+
+    /**
+     * Returns the number of tokens fed so far (the position of the next one).
+     *
+     * @return the position
+     */
+    public long position() {
+        return position;
+    }
+
+    /**
+     * Returns B.
+     *
+     * @return the batch size
+     */
+    public int batchSize() {
+        return batch;
+    }
+
+    /**
+     * Returns how many inputs of the current mini-batch wait for their step.
+     *
+     * @return 0 … b
+     */
+    public int openCount() {
+        return openCount;
+    }
+
+    /**
+     * Returns the fast weights (live; do not modify).
+     *
+     * @return the fast weights, or {@code null} when S = 0
+     */
+    public FastWeights fastWeights() {
+        return fast;
+    }
+
+    /**
+     * Returns how many updates were skipped per sequence because the loss or gradient was not
+     * finite.
+     *
+     * @return {@code [B]} int64 (live)
+     */
+    public NDArray skippedUpdates() {
+        return skipped;
+    }
+
+    /**
+     * Returns the model this state reads with.
+     *
+     * @return the model
+     */
+    public TttLanguageModel model() {
+        return model;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

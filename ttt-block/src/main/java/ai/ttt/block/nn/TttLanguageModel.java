@@ -1,0 +1,340 @@
+package ai.ttt.block.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import ai.ttt.block.TensorNames;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.WeightSource;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The TTT-E2E language model: token embedding, L decoder blocks (the last S with a prime MLP), a
+ * final RMSNorm and a tied or untied output head.
+ *
+ * <pre>
+ *   h0 = E[tokens]                        [B, n, d]   (no scaling)
+ *   h_{l+1} = Block_l(h_l)                 l = 0 … L−1
+ *   logits = Norm(h_L) · E_outᵀ            [B, n, V]   (E_out = E when tied)
+ * </pre>
+ *
+ * <p>This block holds the weights (the prime MLPs hold W0); the test-time-training engine in {@code
+ * ai.ttt.block.engine} drives it chunk by chunk with per-sequence caches and fast weights. Its own
+ * {@link #forward} runs a whole sequence at W0 without caches. Device-agnostic: every array lives
+ * on the manager given at build time.
+ */
+public final class TttLanguageModel extends AbstractBlock {
+
+    private final TttConfig config;
+    private final Precision precision;
+    private final NDManager manager;
+    private final Parameter embedding;
+    private final Parameter head;
+    private final NDArray headTransposed;
+    private final List<DecoderBlock> layers;
+    private final RmsNorm finalNorm;
+    private final RotaryEmbedding rope;
+
+    private TttLanguageModel(
+            TttConfig config,
+            Precision precision,
+            NDManager manager,
+            NDArray embedding,
+            NDArray head,
+            List<DecoderBlock> layers,
+            RmsNorm finalNorm,
+            RotaryEmbedding rope) {
+        this.config = config;
+        this.precision = precision;
+        this.manager = manager;
+        this.embedding = addParameter(ModelWeights.parameter("embed_tokens", embedding));
+        this.head = head == null ? null : addParameter(ModelWeights.parameter("lm_head", head));
+        this.headTransposed = (head == null ? embedding : head).transpose();
+        this.layers = Collections.unmodifiableList(layers);
+        for (DecoderBlock layer : layers) {
+            addChildBlock("layer" + layer.index(), layer);
+        }
+        this.finalNorm = addChildBlock("norm", finalNorm);
+        this.rope = rope;
+    }
+
+    /**
+     * Builds the model from named tensors (docs/MODEL_FORMAT.md), fusing q/k/v and gate/up.
+     *
+     * @param config the validated config
+     * @param weights where the tensors come from
+     * @param manager owns every array; its device is the model's device
+     * @param precision compute formats
+     * @param kernel the attention kernel
+     * @return the model
+     * @throws IOException if a tensor cannot be read
+     */
+    public static TttLanguageModel build(
+            TttConfig config,
+            WeightSource weights,
+            NDManager manager,
+            Precision precision,
+            AttentionKernel kernel)
+            throws IOException {
+        Loader l = new Loader(weights, manager, precision);
+        RotaryEmbedding rope =
+                new RotaryEmbedding(
+                        manager,
+                        config.headDim(),
+                        config.ropeTheta(),
+                        config.ropeScaling(),
+                        config.ropeLayout(),
+                        precision);
+        double eps = config.rmsNormEps();
+        List<DecoderBlock> layers = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            String a = "attn.";
+            NDArray wqkv =
+                    l.fused(
+                            precision.matmul(),
+                            TensorNames.layer(i, a + "wq.weight"),
+                            TensorNames.layer(i, a + "wk.weight"),
+                            TensorNames.layer(i, a + "wv.weight"));
+            NDArray bqkv =
+                    config.attentionBias()
+                            ? l.fused(
+                                    precision.matmul(),
+                                    TensorNames.layer(i, a + "wq.bias"),
+                                    TensorNames.layer(i, a + "wk.bias"),
+                                    TensorNames.layer(i, a + "wv.bias"))
+                            : null;
+            RmsNorm qNorm =
+                    config.qkNorm() ? l.norm(TensorNames.layer(i, a + "q_norm.weight"), eps) : null;
+            RmsNorm kNorm =
+                    config.qkNorm() ? l.norm(TensorNames.layer(i, a + "k_norm.weight"), eps) : null;
+            SlidingWindowAttention attention =
+                    new SlidingWindowAttention(
+                            config,
+                            wqkv,
+                            bqkv,
+                            l.get(TensorNames.layer(i, a + "wo.weight"), precision.matmul()),
+                            qNorm,
+                            kNorm,
+                            rope,
+                            kernel,
+                            precision);
+            boolean sandwich = config.sandwich();
+            RmsNorm primeNorm = null;
+            RmsNorm primePost = null;
+            SwiGluMlp prime = null;
+            if (config.hasPrime(i)) {
+                primeNorm = l.norm(TensorNames.layer(i, "prime_norm.weight"), eps);
+                primePost =
+                        sandwich
+                                ? l.norm(TensorNames.layer(i, "prime_post_norm.weight"), eps)
+                                : null;
+                // W0 stays in the stream type: fast weights are fp32 copies of it.
+                prime = l.mlp(i, "prime_mlp.", precision.stream());
+            }
+            layers.add(
+                    new DecoderBlock(
+                            i,
+                            l.norm(TensorNames.layer(i, "attn_norm.weight"), eps),
+                            sandwich
+                                    ? l.norm(TensorNames.layer(i, "attn_post_norm.weight"), eps)
+                                    : null,
+                            attention,
+                            primeNorm,
+                            primePost,
+                            prime,
+                            l.norm(TensorNames.layer(i, "mlp_norm.weight"), eps),
+                            sandwich
+                                    ? l.norm(TensorNames.layer(i, "mlp_post_norm.weight"), eps)
+                                    : null,
+                            l.mlp(i, "mlp.", precision.matmul())));
+        }
+        NDArray embedding = l.get(TensorNames.EMBED, precision.matmul());
+        NDArray head =
+                config.tieWordEmbeddings() ? null : l.get(TensorNames.LM_HEAD, precision.matmul());
+        RmsNorm finalNorm = l.norm(TensorNames.FINAL_NORM, eps);
+        return new TttLanguageModel(
+                config, precision, manager, embedding, head, layers, finalNorm, rope);
+    }
+
+    /** Loads tensors and casts them to the layout the blocks compute with. */
+    private static final class Loader {
+        private final WeightSource weights;
+        private final NDManager manager;
+        private final Precision precision;
+
+        Loader(WeightSource weights, NDManager manager, Precision precision) {
+            this.weights = weights;
+            this.manager = manager;
+            this.precision = precision;
+        }
+
+        NDArray get(String name, DataType type) throws IOException {
+            NDArray a = weights.load(name, manager);
+            if (a.getDataType() == type) {
+                return a;
+            }
+            NDArray cast = a.toType(type, false);
+            a.close();
+            return cast;
+        }
+
+        NDArray fused(DataType type, String... names) throws IOException {
+            NDList parts = new NDList();
+            for (String name : names) {
+                parts.add(get(name, type));
+            }
+            int axis = parts.get(0).getShape().dimension() - 1;
+            NDArray out = NDArrays.concat(parts, axis);
+            parts.close();
+            return out;
+        }
+
+        RmsNorm norm(String name, double eps) throws IOException {
+            return new RmsNorm(get(name, precision.stream()), eps, precision);
+        }
+
+        SwiGluMlp mlp(int layer, String prefix, DataType type) throws IOException {
+            NDArray w13 =
+                    fused(
+                            type,
+                            TensorNames.layer(layer, prefix + "w1.weight"),
+                            TensorNames.layer(layer, prefix + "w3.weight"));
+            NDArray w2 = get(TensorNames.layer(layer, prefix + "w2.weight"), type);
+            return new SwiGluMlp(w13, w2, precision);
+        }
+    }
+
+    /**
+     * Looks up token embeddings.
+     *
+     * @param tokens {@code [B, n]} int64 ids
+     * @return {@code [B, n, d]} in the stream type
+     */
+    public NDArray embed(NDArray tokens) {
+        return precision.toStream(embedding.getArray().get(new NDIndex("{}", tokens)));
+    }
+
+    /**
+     * Applies the final norm and the output head.
+     *
+     * @param h {@code [B, n, d]} the last block's output
+     * @return logits {@code [B, n, V]} in the stream type
+     */
+    public NDArray logits(NDArray h) {
+        return precision.toStream(precision.toMatmul(finalNorm.apply(h)).matMul(headTransposed));
+    }
+
+    /**
+     * Returns the config.
+     *
+     * @return the config
+     */
+    public TttConfig config() {
+        return config;
+    }
+
+    /**
+     * Returns the compute formats.
+     *
+     * @return the precision
+     */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * Returns the manager that owns the weights (and the device they live on).
+     *
+     * @return the manager
+     */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Returns the blocks in order.
+     *
+     * @return L blocks; the last S carry a prime MLP
+     */
+    public List<DecoderBlock> layers() {
+        return layers;
+    }
+
+    /**
+     * Returns the rotary embedding shared by all layers.
+     *
+     * @return RoPE
+     */
+    public RotaryEmbedding rope() {
+        return rope;
+    }
+
+    /**
+     * Returns the embedding parameter.
+     *
+     * @return E, {@code [V, d]}
+     */
+    public Parameter embedding() {
+        return embedding;
+    }
+
+    /**
+     * Returns the untied head parameter, or {@code null} when tied.
+     *
+     * @return lm_head or {@code null}
+     */
+    public Parameter head() {
+        return head;
+    }
+
+    /**
+     * Returns the final norm.
+     *
+     * @return the norm
+     */
+    public RmsNorm finalNorm() {
+        return finalNorm;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Input: tokens {@code [B, T]} int64, a whole sequence from position 0; output: logits
+     * {@code [B, T, V]} with every prime MLP at W0 (no test-time training).
+     */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray tokens = inputs.singletonOrThrow();
+        int n = (int) tokens.getShape().get(1);
+        NDManager m = tokens.getManager();
+        NDArray positions = m.arange(0, n, 1, DataType.INT64);
+        try (RotaryEmbedding.Tables t = rope.tables(positions)) {
+            NDArray mask = layers.get(0).attention().selfMask(m, n);
+            AttentionInputs in = new AttentionInputs(t, mask, training, false);
+            NDArray h = embed(tokens);
+            for (DecoderBlock layer : layers) {
+                h = layer.forward(h, in, null, null, null);
+            }
+            return new NDList(logits(h));
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape t = inputShapes[0];
+        return new Shape[] {new Shape(t.get(0), t.get(1), config.vocabSize())};
+    }
+}
