@@ -3,6 +3,7 @@ package ai.ttt.block.engine;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -118,6 +119,52 @@ class OfficialTttSmokeTest {
                         assertTrue(d2 < 1e-4);
                     }
                     assertTrue(d1 < 1e-4);
+                }
+                // Teacher-forced decoding: one token at a time.
+                try (SequenceState st =
+                        SequenceState.create(
+                                model,
+                                1,
+                                ttt ? StateOptions.inference() : StateOptions.withoutTtt(),
+                                OfficialTttSmokeTest::backwardGrad)) {
+                    NDArray tokens = ref.get("tokens").reshape(1, t + 1);
+                    NDList nlls = new NDList();
+                    NDList losses = new NDList();
+                    // a prompt of 21 tokens, then one at a time
+                    FeedResult first = st.feed(tokens.get(":, 0:21"), m, false);
+                    nlls.add(first.targetNll());
+                    if (first.chunkLosses() != null) {
+                        losses.add(first.chunkLosses());
+                    }
+                    for (int i = 21; i <= t; i++) {
+                        FeedResult r = st.feed(tokens.get(":, {}:{}", i, i + 1), m, false);
+                        nlls.add(r.targetNll());
+                        if (r.chunkLosses() != null) {
+                            losses.add(r.chunkLosses());
+                        }
+                    }
+                    String suffix = ttt ? "ttt" : "no_ttt";
+                    float d1 =
+                            NDArrays.concat(nlls, 1)
+                                    .reshape(-1)
+                                    .sub(ref.get("token_nll_" + suffix))
+                                    .abs()
+                                    .max()
+                                    .getFloat();
+                    System.out.println(name + " decode " + suffix + " token nll diff " + d1);
+                    assertTrue(d1 < 1e-4);
+                    if (ttt) {
+                        NDArray expected = ref.get("chunk_loss_ttt");
+                        float d2 =
+                                NDArrays.concat(losses, 1)
+                                        .reshape(-1)
+                                        .sub(expected)
+                                        .abs()
+                                        .max()
+                                        .getFloat();
+                        System.out.println(name + " decode chunk loss diff " + d2);
+                        assertTrue(d2 < 1e-4);
+                    }
                 }
             }
         }
