@@ -182,65 +182,97 @@ public final class Sampler {
         double maxScore = scores[argmax(scores)];
         // (s - max) / T <= 0 cannot overflow even for a tiny temperature; the largest is 0.
         double[] scaled = new double[n];
-        double[] finite = new double[n];
         int count = 0;
         for (int i = 0; i < n; i++) {
             double s = scores[i];
-            scaled[i] = s == Double.NEGATIVE_INFINITY ? s : (s - maxScore) / temperature;
-            if (s != Double.NEGATIVE_INFINITY) {
-                finite[count++] = scaled[i];
+            if (s == Double.NEGATIVE_INFINITY) {
+                scaled[i] = s;
+            } else {
+                scaled[i] = (s - maxScore) / temperature;
+                count++;
             }
         }
 
         double threshold = Double.NEGATIVE_INFINITY;
         int topK = options.topK();
+        if (topK > 0 && topK < count) {
+            threshold = kthLargest(scaled, topK);
+        }
         double topP = options.topP();
-        if ((topK > 0 && topK < count) || topP < 1) {
-            double[] sorted = Arrays.copyOf(finite, count);
-            Arrays.sort(sorted);
-            int first = 0; // sorted[first, count) survive top-k
-            if (topK > 0 && topK < count) {
-                threshold = sorted[count - topK];
-                first = lowerBound(sorted, threshold);
-            }
-            if (topP < 1) {
-                double z = 0;
-                for (int j = first; j < count; j++) {
-                    z += Math.exp(sorted[j]);
+        if (topP < 1) {
+            // The survivors of top-k, most likely last.
+            double[] kept = new double[count];
+            int m = 0;
+            for (double t : scaled) {
+                if (t != Double.NEGATIVE_INFINITY && t >= threshold) {
+                    kept[m++] = t;
                 }
-                double cumulative = 0;
-                for (int j = count - 1; j >= first; j--) {
-                    cumulative += Math.exp(sorted[j]) / z;
-                    if (cumulative >= topP) {
-                        threshold = Math.max(threshold, sorted[j]);
-                        break;
-                    }
+            }
+            Arrays.sort(kept, 0, m);
+            double z = 0;
+            for (int j = 0; j < m; j++) {
+                z += Math.exp(kept[j]);
+            }
+            double cumulative = 0;
+            for (int j = m - 1; j >= 0; j--) {
+                cumulative += Math.exp(kept[j]) / z;
+                if (cumulative >= topP) {
+                    threshold = Math.max(threshold, kept[j]);
+                    break;
                 }
             }
         }
 
-        double[] weights = new double[n];
+        double[] weights = scaled; // reused in place
         for (int i = 0; i < n; i++) {
-            if (scaled[i] != Double.NEGATIVE_INFINITY && scaled[i] >= threshold) {
-                weights[i] = Math.exp(scaled[i]);
-            }
+            double t = scaled[i];
+            weights[i] = t != Double.NEGATIVE_INFINITY && t >= threshold ? Math.exp(t) : 0;
         }
         return weights;
     }
 
-    /** Returns the first index of {@code sorted} whose value is {@code >= value}. */
-    private static int lowerBound(double[] sorted, double value) {
-        int lo = 0;
-        int hi = sorted.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (sorted[mid] < value) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+    /**
+     * Returns the k-th largest value that is not -inf, in O(n log k) with a min-heap of the k
+     * largest values seen. There must be at least k such values.
+     */
+    private static double kthLargest(double[] values, int k) {
+        double[] heap = new double[k];
+        int size = 0;
+        for (double v : values) {
+            if (v == Double.NEGATIVE_INFINITY) {
+                continue;
+            }
+            if (size < k) {
+                int i = size++; // sift up
+                while (i > 0) {
+                    int parent = (i - 1) >>> 1;
+                    if (heap[parent] <= v) {
+                        break;
+                    }
+                    heap[i] = heap[parent];
+                    i = parent;
+                }
+                heap[i] = v;
+            } else if (v > heap[0]) {
+                int i = 0; // replace the minimum and sift down
+                while (true) {
+                    int child = 2 * i + 1;
+                    if (child >= k) {
+                        break;
+                    }
+                    if (child + 1 < k && heap[child + 1] < heap[child]) {
+                        child++;
+                    }
+                    if (heap[child] >= v) {
+                        break;
+                    }
+                    heap[i] = heap[child];
+                    i = child;
+                }
+                heap[i] = v;
             }
         }
-        return lo;
+        return heap[0];
     }
 
     private static int argmax(double[] scores) {

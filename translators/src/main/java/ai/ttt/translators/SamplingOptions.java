@@ -42,6 +42,11 @@ public record SamplingOptions(
     /**
      * Validates the options.
      *
+     * @param temperature the temperature, {@code >= 0}
+     * @param topK the top-k, {@code >= 0}
+     * @param topP the top-p, in {@code (0, 1]}
+     * @param repetitionPenalty the repetition penalty, {@code > 0}
+     * @param seed the seed
      * @throws IllegalArgumentException naming the option and its value if one is out of range
      */
     public SamplingOptions {
