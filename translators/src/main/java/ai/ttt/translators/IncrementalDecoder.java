@@ -7,10 +7,10 @@ import java.util.Objects;
  * Turns a stream of token ids into text as it is generated, without ever emitting half a character.
  *
  * <p>Decoding one token at a time is wrong for byte-level tokenizers: a token may hold only some of
- * the UTF-8 bytes of a character (the {@code "東"} of {@code "東京"} is spread over three GPT-2
- * tokens), and decoding such a token alone yields U+FFFD. It is also wrong for tokenizers whose
- * decoder looks at neighbours (a SentencePiece {@code "▁world"} decodes to {@code "world"} alone
- * but to {@code " world"} after {@code "Hello"}).
+ * the UTF-8 bytes of a character (GPT-2 encodes {@code " 東"} as three tokens: the space with the
+ * first byte, then one byte each), and decoding such a token alone yields U+FFFD. It is also wrong
+ * for tokenizers whose decoder looks at neighbours (a SentencePiece {@code "▁world"} decodes to
+ * {@code "world"} alone but to {@code " world"} after {@code "Hello"}).
  *
  * <p><b>How.</b> Like Hugging Face's text-generation-inference, the decoder re-decodes a small
  * window of recent tokens on every {@link #push(long)}: the first part of the window is context
@@ -18,10 +18,10 @@ import java.util.Objects;
  * new. Unlike TGI it tracks the read position in characters rather than tokens: the piece returned
  * is the decoded window's text beyond what was already emitted, minus a trailing U+FFFD that may
  * still be an incomplete character. So a token that completes one character and starts the next one
- * releases the completed character at once. The window holds between {@value #WINDOW_TOKENS} and
- * {@code 2 *} {@value #WINDOW_TOKENS} tokens: when it is full, the oldest tokens are dropped and
- * the read position is carried over by the number of characters not yet emitted (at most one), so
- * memory and work per token are bounded however long the stream is.
+ * releases the completed character at once. The window holds at most {@code 2 *} {@value
+ * #WINDOW_TOKENS} {@code + 1} tokens: when it is full, all but the last {@value #WINDOW_TOKENS} are
+ * dropped and the read position is carried over by the number of characters not yet emitted (at
+ * most one), so memory and work per token are bounded however long the stream is.
  *
  * <p><b>Held-back U+FFFD, and invalid bytes.</b> The decoder sees text, not bytes, so it cannot
  * tell an incomplete character from bytes that are invalid UTF-8 (both decode to U+FFFD). A
