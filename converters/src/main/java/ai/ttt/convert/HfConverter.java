@@ -1,0 +1,458 @@
+package ai.ttt.convert;
+
+import ai.ttt.block.ModelDirectory;
+import ai.ttt.block.ModelDirectory.Tensor;
+import ai.ttt.block.NormPlacement;
+import ai.ttt.block.RopeLayout;
+import ai.ttt.block.RopeScaling;
+import ai.ttt.block.TensorNames;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.safetensors.Checkpoint;
+import ai.ttt.block.safetensors.TensorInfo;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Converts a Hugging Face Llama-family checkpoint (Llama, Mistral, Qwen2, Qwen3) into a TTT-E2E
+ * model directory.
+ *
+ * <p>Projection matrices are transposed from PyTorch's {@code [out, in]} to {@code [in, out]};
+ * names follow docs/MODEL_FORMAT.md. The last S blocks get a new prime MLP which, by default,
+ * outputs exactly zero until its first update (w2 = 0), so the converted model computes the
+ * original function. Tensors are read, converted and written one at a time, so conversion needs
+ * about one tensor's worth of memory beyond the mapped input files.
+ */
+public final class HfConverter {
+
+    private HfConverter() {}
+
+    /** The supported architectures (the {@code architectures[0]} of config.json). */
+    public enum Architecture {
+        /** Llama 2/3: GQA, rotate-half RoPE, optional Llama-3 RoPE scaling. */
+        LLAMA("LlamaForCausalLM"),
+        /** Mistral: Llama plus a sliding window. */
+        MISTRAL("MistralForCausalLM"),
+        /** Qwen2: Llama plus q/k/v biases. */
+        QWEN2("Qwen2ForCausalLM"),
+        /** Qwen3: Llama plus per-head q/k RMSNorm and an explicit head_dim. */
+        QWEN3("Qwen3ForCausalLM");
+
+        private final String className;
+
+        Architecture(String className) {
+            this.className = className;
+        }
+
+        /**
+         * Returns the Hugging Face class name.
+         *
+         * @return e.g. {@code LlamaForCausalLM}
+         */
+        public String className() {
+            return className;
+        }
+
+        static Architecture of(String name, Path file) throws ConversionException {
+            for (Architecture a : values()) {
+                if (a.className.equals(name)) {
+                    return a;
+                }
+            }
+            List<String> supported = new ArrayList<>();
+            for (Architecture a : values()) {
+                supported.add(a.className);
+            }
+            throw new ConversionException(
+                    file
+                            + ": architecture \""
+                            + name
+                            + "\" is not supported; supported: "
+                            + String.join(", ", supported));
+        }
+    }
+
+    /** Buffers some checkpoints carry that are not weights. */
+    private static final List<String> IGNORED_SUFFIXES = List.of(".rotary_emb.inv_freq");
+
+    /**
+     * Converts a checkpoint directory.
+     *
+     * @param input Hugging Face directory: config.json, model.safetensors (or shards), tokenizer
+     * @param output the model directory to create (must not exist or be empty)
+     * @param options conversion choices
+     * @return the config written
+     * @throws IOException naming the file and key at fault
+     */
+    public static TttConfig convert(Path input, Path output, ConvertOptions options)
+            throws IOException {
+        Path configFile = input.resolve("config.json");
+        JsonObject hf = readJson(configFile);
+        Architecture arch = architecture(hf, configFile);
+        TttConfig config = config(hf, arch, configFile, input, options);
+        try (Checkpoint ckpt = Checkpoint.open(input)) {
+            Map<String, Tensor> tensors = mapTensors(ckpt, hf, arch, config, options);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("source", arch.className());
+            metadata.put("prime_init", options.primeInit().name().toLowerCase());
+            metadata.put("prime_init_seed", Long.toString(options.seed()));
+            List<Path> extra = new ArrayList<>();
+            for (String f : ModelDirectory.TOKENIZER_FILES) {
+                if (Files.isRegularFile(input.resolve(f))) {
+                    extra.add(input.resolve(f));
+                }
+            }
+            ModelDirectory.write(output, config, tensors, options.dtype(), metadata, extra);
+        }
+        return config;
+    }
+
+    static Architecture architecture(JsonObject hf, Path file) throws ConversionException {
+        JsonElement archs = hf.get("architectures");
+        if (archs == null || !archs.isJsonArray() || archs.getAsJsonArray().isEmpty()) {
+            throw new ConversionException(file + ": \"architectures\" is missing");
+        }
+        return Architecture.of(archs.getAsJsonArray().get(0).getAsString(), file);
+    }
+
+    /**
+     * Builds the TTT-E2E config of a Hugging Face config.
+     *
+     * @param hf the parsed config.json
+     * @param arch the architecture
+     * @param file config.json (for messages)
+     * @param dir the checkpoint directory (generation_config.json is consulted for BOS/EOS)
+     * @param options conversion choices
+     * @return the validated config
+     * @throws IOException naming the key at fault
+     */
+    static TttConfig config(
+            JsonObject hf, Architecture arch, Path file, Path dir, ConvertOptions options)
+            throws IOException {
+        Json j = new Json(hf, file);
+        if (j.bool("mlp_bias", false)) {
+            throw new ConversionException(file + ": mlp_bias true is not supported");
+        }
+        if (arch != Architecture.QWEN2 && j.bool("attention_bias", false)) {
+            throw new ConversionException(
+                    file + ": attention_bias true (a bias on o_proj too) is not supported");
+        }
+        String act = j.string("hidden_act", "silu");
+        if (!"silu".equals(act)) {
+            throw new ConversionException(
+                    file + ": hidden_act \"" + act + "\" is not supported (only silu)");
+        }
+        int hidden = j.integer("hidden_size");
+        int heads = j.integer("num_attention_heads");
+        int kvHeads = j.has("num_key_value_heads") ? j.integer("num_key_value_heads") : heads;
+        int headDim;
+        if (j.has("head_dim")) {
+            headDim = j.integer("head_dim");
+        } else {
+            if (hidden % heads != 0) {
+                throw new ConversionException(
+                        file
+                                + ": hidden_size "
+                                + hidden
+                                + " is not divisible by num_attention_heads "
+                                + heads);
+            }
+            headDim = hidden / heads;
+        }
+        int layers = j.integer("num_hidden_layers");
+        int intermediate = j.integer("intermediate_size");
+        Rope rope = rope(j, file);
+        int window;
+        if (options.window() != null) {
+            window = options.window();
+        } else {
+            Integer sourceWindow = j.has("sliding_window") ? j.integer("sliding_window") : null;
+            boolean used =
+                    switch (arch) {
+                        case MISTRAL -> true;
+                        case QWEN2, QWEN3 -> j.bool("use_sliding_window", false);
+                        default -> false;
+                    };
+            window = used && sourceWindow != null ? sourceWindow : ConvertOptions.DEFAULT_WINDOW;
+        }
+        int miniBatch =
+                options.miniBatch() != null
+                        ? options.miniBatch()
+                        : ConvertOptions.DEFAULT_MINI_BATCH;
+        int prime = options.primeLayers() != null ? options.primeLayers() : layers / 4;
+        if (prime > layers) {
+            throw new ConversionException(
+                    "prime layers " + prime + " exceeds num_hidden_layers " + layers);
+        }
+        Json generation = null;
+        Path genFile = dir.resolve("generation_config.json");
+        if (Files.isRegularFile(genFile)) {
+            generation = new Json(readJson(genFile), genFile);
+        }
+        OptionalInt bos = tokenId(j, generation, "bos_token_id");
+        List<Integer> eos = tokenIds(j, generation, "eos_token_id");
+        return new TttConfig(
+                j.integer("vocab_size"),
+                hidden,
+                intermediate,
+                intermediate,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                rope.theta(),
+                RopeLayout.ROTATE_HALF,
+                rope.scaling(),
+                arch == Architecture.QWEN3,
+                arch == Architecture.QWEN2,
+                NormPlacement.PRE,
+                j.bool("tie_word_embeddings", false),
+                j.number("rms_norm_eps"),
+                window,
+                miniBatch,
+                prime,
+                1.0,
+                1.0,
+                bos,
+                eos);
+    }
+
+    /** RoPE base and scaling. */
+    private record Rope(double theta, RopeScaling scaling) {}
+
+    private static Rope rope(Json j, Path file) throws ConversionException {
+        // transformers 5.x: "rope_parameters" holds theta, type and scaling; 4.x: top-level
+        // "rope_theta" plus an optional "rope_scaling".
+        JsonObject params =
+                j.has("rope_parameters") ? j.object("rope_parameters") : new JsonObject();
+        Json p = new Json(params, file);
+        double theta =
+                p.has("rope_theta")
+                        ? p.number("rope_theta")
+                        : j.has("rope_theta") ? j.number("rope_theta") : 10000.0;
+        JsonObject scaling = j.has("rope_scaling") ? j.object("rope_scaling") : params;
+        Json s = new Json(scaling, file);
+        String type =
+                s.has("rope_type") ? s.string("rope_type", "default") : s.string("type", "default");
+        switch (type) {
+            case "default":
+                return new Rope(theta, null);
+            case "linear":
+                return new Rope(theta, RopeScaling.linear(s.number("factor")));
+            case "llama3":
+                return new Rope(
+                        theta,
+                        RopeScaling.llama3(
+                                s.number("factor"),
+                                s.number("low_freq_factor"),
+                                s.number("high_freq_factor"),
+                                s.integer("original_max_position_embeddings")));
+            default:
+                throw new ConversionException(
+                        file
+                                + ": rope_type \""
+                                + type
+                                + "\" is not supported; supported: default, linear, llama3");
+        }
+    }
+
+    private static Map<String, Tensor> mapTensors(
+            Checkpoint ckpt, JsonObject hf, Architecture arch, TttConfig c, ConvertOptions o)
+            throws IOException {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        Set<String> used = new LinkedHashSet<>();
+        Map<String, long[]> expected = TensorNames.expected(c);
+        Source src = new Source(ckpt, used);
+        out.put(
+                TensorNames.EMBED,
+                src.plain("model.embed_tokens.weight", expected.get(TensorNames.EMBED)));
+        out.put(
+                TensorNames.FINAL_NORM,
+                src.plain("model.norm.weight", expected.get(TensorNames.FINAL_NORM)));
+        if (c.tieWordEmbeddings()) {
+            // Some tied checkpoints still store the (identical) head; it is not needed.
+            if (ckpt.contains("lm_head.weight")) {
+                used.add("lm_head.weight");
+            }
+        } else {
+            out.put(
+                    TensorNames.LM_HEAD,
+                    src.plain("lm_head.weight", expected.get(TensorNames.LM_HEAD)));
+        }
+        for (int i = 0; i < c.numLayers(); i++) {
+            String hfLayer = "model.layers." + i + ".";
+            String[][] linear = {
+                {"attn.wq.weight", "self_attn.q_proj.weight"},
+                {"attn.wk.weight", "self_attn.k_proj.weight"},
+                {"attn.wv.weight", "self_attn.v_proj.weight"},
+                {"attn.wo.weight", "self_attn.o_proj.weight"},
+                {"mlp.w1.weight", "mlp.gate_proj.weight"},
+                {"mlp.w3.weight", "mlp.up_proj.weight"},
+                {"mlp.w2.weight", "mlp.down_proj.weight"},
+            };
+            for (String[] m : linear) {
+                String name = TensorNames.layer(i, m[0]);
+                out.put(name, src.transposed(hfLayer + m[1], expected.get(name)));
+            }
+            List<String[]> vectors = new ArrayList<>();
+            vectors.add(new String[] {"attn_norm.weight", "input_layernorm.weight"});
+            vectors.add(new String[] {"mlp_norm.weight", "post_attention_layernorm.weight"});
+            if (c.attentionBias()) {
+                vectors.add(new String[] {"attn.wq.bias", "self_attn.q_proj.bias"});
+                vectors.add(new String[] {"attn.wk.bias", "self_attn.k_proj.bias"});
+                vectors.add(new String[] {"attn.wv.bias", "self_attn.v_proj.bias"});
+            }
+            if (c.qkNorm()) {
+                vectors.add(new String[] {"attn.q_norm.weight", "self_attn.q_norm.weight"});
+                vectors.add(new String[] {"attn.k_norm.weight", "self_attn.k_norm.weight"});
+            }
+            for (String[] m : vectors) {
+                String name = TensorNames.layer(i, m[0]);
+                out.put(name, src.plain(hfLayer + m[1], expected.get(name)));
+            }
+            if (c.hasPrime(i)) {
+                addPrime(out, i, c, o, expected);
+            }
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String name : ckpt.names()) {
+            boolean ignorable = IGNORED_SUFFIXES.stream().anyMatch(name::endsWith);
+            if (!used.contains(name) && !ignorable) {
+                unexpected.add(name);
+            }
+        }
+        if (!unexpected.isEmpty()) {
+            throw new ConversionException(
+                    ckpt.location()
+                            + ": unexpected tensors for "
+                            + arch.className()
+                            + ": "
+                            + unexpected);
+        }
+        return out;
+    }
+
+    private static void addPrime(
+            Map<String, Tensor> out,
+            int layer,
+            TttConfig c,
+            ConvertOptions o,
+            Map<String, long[]> expected) {
+        String norm = TensorNames.layer(layer, "prime_norm.weight");
+        String w1 = TensorNames.layer(layer, "prime_mlp.w1.weight");
+        String w3 = TensorNames.layer(layer, "prime_mlp.w3.weight");
+        String w2 = TensorNames.layer(layer, "prime_mlp.w2.weight");
+        if (o.primeInit() == ConvertOptions.PrimeInit.COPY_STATIC) {
+            out.put(norm, out.get(TensorNames.layer(layer, "mlp_norm.weight")));
+            out.put(w1, out.get(TensorNames.layer(layer, "mlp.w1.weight")));
+            out.put(w3, out.get(TensorNames.layer(layer, "mlp.w3.weight")));
+            out.put(w2, out.get(TensorNames.layer(layer, "mlp.w2.weight")));
+            return;
+        }
+        int d = c.hiddenSize();
+        int f = c.primeIntermediateSize();
+        long seed = o.seed();
+        out.put(norm, new Tensor(expected.get(norm), () -> TensorMath.filled(d, 1f)));
+        out.put(
+                w1,
+                new Tensor(
+                        expected.get(w1),
+                        () -> TensorMath.gaussian(d * f, 0.02, seed * 1_000_003L + 2L * layer)));
+        out.put(
+                w3,
+                new Tensor(
+                        expected.get(w3),
+                        () ->
+                                TensorMath.gaussian(
+                                        d * f, 0.02, seed * 1_000_003L + 2L * layer + 1)));
+        out.put(w2, new Tensor(expected.get(w2), () -> new float[d * f]));
+    }
+
+    /** Reads Hugging Face tensors lazily, checking names and shapes up front. */
+    private static final class Source {
+        private final Checkpoint ckpt;
+        private final Set<String> used;
+
+        Source(Checkpoint ckpt, Set<String> used) {
+            this.ckpt = ckpt;
+            this.used = used;
+        }
+
+        Tensor plain(String hfName, long[] shape) throws IOException {
+            check(hfName, shape);
+            return new Tensor(shape, () -> ckpt.readFloats(hfName));
+        }
+
+        Tensor transposed(String hfName, long[] shape) throws IOException {
+            long[] hfShape = {shape[1], shape[0]};
+            check(hfName, hfShape);
+            int rows = (int) hfShape[0];
+            int cols = (int) hfShape[1];
+            return new Tensor(
+                    shape, () -> TensorMath.transpose(ckpt.readFloats(hfName), rows, cols));
+        }
+
+        private void check(String hfName, long[] shape) throws IOException {
+            if (!ckpt.contains(hfName)) {
+                throw new ConversionException(ckpt.location() + ": missing tensor " + hfName);
+            }
+            TensorInfo info = ckpt.info(hfName);
+            if (!Arrays.equals(info.shape(), shape)) {
+                throw new ConversionException(
+                        ckpt.location()
+                                + ": "
+                                + hfName
+                                + " has shape "
+                                + Arrays.toString(info.shape())
+                                + ", expected "
+                                + Arrays.toString(shape));
+            }
+            TensorMath.count(shape, hfName);
+            used.add(hfName);
+        }
+    }
+
+    private static OptionalInt tokenId(Json config, Json generation, String key)
+            throws ConversionException {
+        List<Integer> ids = tokenIds(config, generation, key);
+        return ids.isEmpty() ? OptionalInt.empty() : OptionalInt.of(ids.get(0));
+    }
+
+    private static List<Integer> tokenIds(Json config, Json generation, String key)
+            throws ConversionException {
+        Json j =
+                config.has(key)
+                        ? config
+                        : generation != null && generation.has(key) ? generation : null;
+        return j == null ? List.of() : j.integers(key);
+    }
+
+    static JsonObject readJson(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "not found");
+        }
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            if (!e.isJsonObject()) {
+                throw new ConversionException(file + ": expected a JSON object");
+            }
+            return e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new ConversionException(file + ": invalid JSON: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package ai.ttt.convert;
+
+import ai.ttt.block.ModelDirectory;
+import ai.ttt.block.ModelDirectory.Tensor;
+import ai.ttt.block.NormPlacement;
+import ai.ttt.block.RopeLayout;
+import ai.ttt.block.TensorNames;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.safetensors.Checkpoint;
+import ai.ttt.block.safetensors.TensorInfo;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Converts an exported official TTT-E2E checkpoint (the layout of {@code
+ * converters/scripts/export_official.py}: {@code official-weights.safetensors} with the official
+ * tree names, stacked along a leading layer axis, matrices {@code [in, out]}, and {@code
+ * official-config.json}) into a model directory.
+ *
+ * <p>Prime j of the stacked {@code prime_storage} becomes {@code layers.{L−S+j}.prime_mlp}. Only
+ * slicing is needed (the official orientation is already {@code [in, out]}); each layer's slice is
+ * read on its own.
+ */
+public final class OfficialConverter {
+
+    /** The weights file of an export. */
+    public static final String WEIGHTS = "official-weights.safetensors";
+
+    /** The config file of an export. */
+    public static final String CONFIG = "official-config.json";
+
+    private static final String ROOT = "language_model.model.";
+    private static final String BLOCKS = ROOT + "h.blocks.";
+    private static final String PRIMES = ROOT + "h.prime_storage.";
+
+    /** Per-layer tensors: our name suffix → official stacked name. */
+    private static final String[][] LAYER_TENSORS = {
+        {"attn_norm.weight", BLOCKS + "seq_norm.weight"},
+        {"attn_post_norm.weight", BLOCKS + "seq_post_norm.weight"},
+        {"mlp_norm.weight", BLOCKS + "ffn_norm.weight"},
+        {"mlp_post_norm.weight", BLOCKS + "ffn_post_norm.weight"},
+        {"attn.wq.weight", BLOCKS + "seq_modeling_block.wq.weight"},
+        {"attn.wk.weight", BLOCKS + "seq_modeling_block.wk.weight"},
+        {"attn.wv.weight", BLOCKS + "seq_modeling_block.wv.weight"},
+        {"attn.wo.weight", BLOCKS + "seq_modeling_block.wo.weight"},
+        {"attn.q_norm.weight", BLOCKS + "seq_modeling_block.q_norm.weight"},
+        {"attn.k_norm.weight", BLOCKS + "seq_modeling_block.k_norm.weight"},
+        {"mlp.w1.weight", BLOCKS + "feed_forward.w1.weight"},
+        {"mlp.w3.weight", BLOCKS + "feed_forward.w3.weight"},
+        {"mlp.w2.weight", BLOCKS + "feed_forward.w2.weight"},
+    };
+
+    /** Prime tensors: our name suffix → official stacked name (indexed by prime j). */
+    private static final String[][] PRIME_TENSORS = {
+        {"prime_norm.weight", PRIMES + "ffn_prime_norm.weight"},
+        {"prime_post_norm.weight", PRIMES + "ffn_prime_post_norm.weight"},
+        {"prime_mlp.w1.weight", PRIMES + "feed_forward_prime.w1.weight"},
+        {"prime_mlp.w3.weight", PRIMES + "feed_forward_prime.w3.weight"},
+        {"prime_mlp.w2.weight", PRIMES + "feed_forward_prime.w2.weight"},
+    };
+
+    private OfficialConverter() {}
+
+    /**
+     * Converts an export directory.
+     *
+     * @param input directory with official-weights.safetensors and official-config.json
+     * @param output the model directory to create (must not exist or be empty)
+     * @param options window and mini-batch overrides, output dtype (prime options do not apply)
+     * @return the config written
+     * @throws IOException naming the file and key at fault
+     */
+    public static TttConfig convert(Path input, Path output, ConvertOptions options)
+            throws IOException {
+        Path configFile = input.resolve(CONFIG);
+        TttConfig config = config(HfConverter.readJson(configFile), configFile, options);
+        try (Checkpoint ckpt = Checkpoint.open(input.resolve(WEIGHTS))) {
+            Map<String, Tensor> tensors = mapTensors(ckpt, config);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("source", "official TTT-E2E");
+            ModelDirectory.write(output, config, tensors, options.dtype(), metadata, List.of());
+        }
+        return config;
+    }
+
+    static TttConfig config(JsonObject o, Path file, ConvertOptions options) throws IOException {
+        Json j = new Json(o, file);
+        boolean pre = j.bool("pre_norm", true);
+        boolean post = j.bool("post_norm", true);
+        if (!pre) {
+            throw new ConversionException(file + ": pre_norm false is not supported");
+        }
+        if (!j.bool("tie_word_embeddings", true)) {
+            throw new ConversionException(
+                    file
+                            + ": tie_word_embeddings false is not supported (no released model has it)");
+        }
+        int hidden = j.integer("hidden_size");
+        int heads = j.integer("num_attention_heads");
+        if (hidden % heads != 0) {
+            throw new ConversionException(
+                    file
+                            + ": hidden_size "
+                            + hidden
+                            + " is not divisible by num_attention_heads "
+                            + heads);
+        }
+        int intermediate = j.integer("intermediate_size");
+        List<Integer> bos = j.integers("bos_token_id");
+        return new TttConfig(
+                j.integer("vocab_size"),
+                hidden,
+                intermediate,
+                intermediate,
+                j.integer("num_hidden_layers"),
+                heads,
+                heads,
+                hidden / heads,
+                j.number("rope_theta"),
+                RopeLayout.INTERLEAVED,
+                null,
+                j.bool("qk_norm", true),
+                false,
+                post ? NormPlacement.SANDWICH : NormPlacement.PRE,
+                true,
+                j.number("rms_norm_eps"),
+                options.window() != null ? options.window() : j.integer("sliding_window_size"),
+                options.miniBatch() != null ? options.miniBatch() : j.integer("mini_batch_size"),
+                j.integer("suffix_len"),
+                j.has("inner_lr") ? j.number("inner_lr") : 1.0,
+                j.has("inner_clip_gradient") ? j.number("inner_clip_gradient") : 1.0,
+                bos.isEmpty() ? OptionalInt.empty() : OptionalInt.of(bos.get(0)),
+                j.integers("eos_token_id"));
+    }
+
+    private static Map<String, Tensor> mapTensors(Checkpoint ckpt, TttConfig c) throws IOException {
+        Map<String, long[]> expected = TensorNames.expected(c);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        Set<String> used = new LinkedHashSet<>();
+        out.put(
+                TensorNames.EMBED,
+                whole(ckpt, ROOT + "wte.weight", expected.get(TensorNames.EMBED), used));
+        out.put(
+                TensorNames.FINAL_NORM,
+                whole(ckpt, ROOT + "ln_f.weight", expected.get(TensorNames.FINAL_NORM), used));
+        int layers = c.numLayers();
+        int prefix = c.numPrefixLayers();
+        for (int i = 0; i < layers; i++) {
+            for (String[] m : LAYER_TENSORS) {
+                String name = TensorNames.layer(i, m[0]);
+                if (expected.containsKey(name)) {
+                    out.put(name, slice(ckpt, m[1], i, layers, expected.get(name), used));
+                }
+            }
+            if (c.hasPrime(i)) {
+                for (String[] m : PRIME_TENSORS) {
+                    String name = TensorNames.layer(i, m[0]);
+                    if (expected.containsKey(name)) {
+                        out.put(
+                                name,
+                                slice(
+                                        ckpt,
+                                        m[1],
+                                        i - prefix,
+                                        c.numPrimeLayers(),
+                                        expected.get(name),
+                                        used));
+                    }
+                }
+            }
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String name : ckpt.names()) {
+            if (!used.contains(name)) {
+                unexpected.add(name);
+            }
+        }
+        if (!unexpected.isEmpty()) {
+            throw new ConversionException(ckpt.location() + ": unexpected tensors: " + unexpected);
+        }
+        return out;
+    }
+
+    private static Tensor whole(Checkpoint ckpt, String name, long[] shape, Set<String> used)
+            throws IOException {
+        check(ckpt, name, shape);
+        used.add(name);
+        return new Tensor(shape, () -> ckpt.readFloats(name));
+    }
+
+    /** Layer {@code index} of a tensor stacked along axis 0 with {@code stack} entries. */
+    private static Tensor slice(
+            Checkpoint ckpt, String name, int index, int stack, long[] shape, Set<String> used)
+            throws IOException {
+        long[] stacked = new long[shape.length + 1];
+        stacked[0] = stack;
+        System.arraycopy(shape, 0, stacked, 1, shape.length);
+        check(ckpt, name, stacked);
+        used.add(name);
+        TensorInfo info = ckpt.info(name);
+        return new Tensor(
+                shape, () -> TensorMath.floats(ckpt.rows(name, index, 1), info.dtype(), name));
+    }
+
+    private static void check(Checkpoint ckpt, String name, long[] shape) throws IOException {
+        if (!ckpt.contains(name)) {
+            throw new ConversionException(ckpt.location() + ": missing tensor " + name);
+        }
+        long[] actual = ckpt.info(name).shape();
+        if (!Arrays.equals(actual, shape)) {
+            throw new ConversionException(
+                    ckpt.location()
+                            + ": "
+                            + name
+                            + " has shape "
+                            + Arrays.toString(actual)
+                            + ", expected "
+                            + Arrays.toString(shape));
+        }
+        TensorMath.count(shape, name);
+    }
+}
