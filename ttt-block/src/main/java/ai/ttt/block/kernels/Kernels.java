@@ -52,10 +52,11 @@ import java.util.regex.Pattern;
  * lock. Every call turns off the profiling graph executor on the calling thread ({@link
  * #prepareThread()}), so results are bitwise reproducible from the first call on.
  *
- * <p><b>Grad mode.</b> PyTorch's grad mode is thread-local (djl-notes §0.3). The calls that must
- * record autograd ({@code attention(..., true)} and {@code grad(..., createGraph=true)}) switch it
- * on for their own duration and restore it; the caller must still have it on ({@code
- * JniUtils.setGradMode(true)}) while building the loss with ordinary DJL ops, and the tensors to
+ * <p><b>Grad mode.</b> PyTorch's grad mode is thread-local (djl-notes §0.3), and DJL leaves it on
+ * in every thread but the one that loaded the engine. {@code attention(..., differentiable)} sets
+ * it to {@code differentiable} and {@code grad(..., createGraph=true)} sets it on, each for its own
+ * duration only (the thread's mode is restored). The caller must have it on ({@code
+ * JniUtils.setGradMode(true)}) while building a loss with ordinary DJL ops, and the tensors to
  * differentiate must require gradients ({@code setRequiresGradient(true)}, or be computed from such
  * tensors under grad mode).
  *
@@ -331,8 +332,10 @@ public final class Kernels implements AutoCloseable {
                 out = block.forward(parameterStore, in, true);
             } catch (EngineException e) {
                 throw new EngineException(
-                        "torch.autograd.grad failed (was grad mode on while the loss was built, do"
-                                + " all inputs require gradients, is the graph still alive?): "
+                        "torch.autograd.grad failed. Common causes: grad mode was off while the"
+                                + " loss was built, an input does not require gradients, the graph"
+                                + " was freed by an earlier call without retainGraph, or a second"
+                                + " order through fused attention. PyTorch says: "
                                 + e.getMessage(),
                         e);
             }

@@ -185,6 +185,19 @@ class KernelsGradTest {
         assertTrue(maxAbs(kernels.grad(dqPlain.sum(), new NDList(k), false).get(0)) > 0);
     }
 
+    /** Inputs may be graph intermediates, e.g. updated fast weights W' = W - lr·g. */
+    @Test
+    void gradWithRespectToAnIntermediate() {
+        NDArray w = manager.create(new float[] {1, -2, 3});
+        w.setRequiresGradient(true);
+        NDArray h = w.mul(2f);
+        h.setName("fast.w1");
+        NDArray loss = h.square().sum();
+        NDList g = kernels.grad(loss, new NDList(h, w), false);
+        assertArrayEquals(new float[] {4, -8, 12}, g.get(0).toFloatArray());
+        assertArrayEquals(new float[] {8, -16, 24}, g.get(1).toFloatArray());
+    }
+
     @Test
     void unusedInputGetsZeros() {
         NDArray w1 = manager.create(new float[] {1, 2, 3});
