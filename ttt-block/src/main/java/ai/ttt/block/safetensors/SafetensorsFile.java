@@ -356,7 +356,14 @@ public final class SafetensorsFile implements AutoCloseable {
      * against the Java heap nor against {@code -XX:MaxDirectMemorySize} (and live in the page
      * cache, reclaimable); only BF16 and misaligned tensors additionally use one direct staging
      * buffer of at most 64 MiB. No {@code -XX:MaxDirectMemorySize} setting is needed for large
-     * models.
+     * models. (Mapped pages that were read count in the process's resident set size until the
+     * mapping is garbage-collected; they are file cache, reclaimable by the OS, not heap or engine
+     * memory.)
+     *
+     * <p>Caution for arrays with 2^31 or more elements: DJL 0.35.1's PyTorch JNI truncates a single
+     * fixed index to 32 bits, so {@code array.get(i)} or {@code getFloat(i)} with {@code i >= 2^31}
+     * silently return another element; index such arrays with slices ({@code new
+     * NDIndex().addSliceDim(i, i + 1)}), which take 64-bit bounds.
      *
      * @param name the tensor name
      * @param manager the manager that will own the array

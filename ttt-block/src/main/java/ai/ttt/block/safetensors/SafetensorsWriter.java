@@ -45,8 +45,9 @@ public final class SafetensorsWriter {
     /** Creates an empty writer. */
     public SafetensorsWriter() {}
 
-    /** One tensor to write. */
-    private record Entry(String name, DType dtype, long[] shape, TensorSource data) {}
+    /** One tensor to write; {@code byteLength} is the size validated at {@code add}. */
+    private record Entry(
+            String name, DType dtype, long[] shape, TensorSource data, long byteLength) {}
 
     /**
      * Adds a tensor.
@@ -106,7 +107,7 @@ public final class SafetensorsWriter {
                             + " but its source holds "
                             + data.dtype().get());
         }
-        entries.put(name, new Entry(name, dtype, dims, data));
+        entries.put(name, new Entry(name, dtype, dims, data, required));
         return this;
     }
 
@@ -199,7 +200,7 @@ public final class SafetensorsWriter {
         long currentBytes = 0;
         long totalBytes = 0;
         for (Entry entry : entries.values()) {
-            long length = entry.data.byteLength();
+            long length = entry.byteLength;
             if (!current.isEmpty() && currentBytes + length > maxShardBytes) {
                 shards.add(current);
                 current = new ArrayList<>();
@@ -263,7 +264,7 @@ public final class SafetensorsWriter {
             throws IOException {
         CountingChannel counting = new CountingChannel(channel);
         entry.data.writeTo(counting);
-        long expected = entry.data.byteLength();
+        long expected = entry.byteLength;
         if (counting.count != expected) {
             throw new SafetensorsException(
                     target,
@@ -294,7 +295,7 @@ public final class SafetensorsWriter {
         long offset = 0;
         String separator = metadata.isEmpty() ? "" : ",";
         for (Entry entry : tensors) {
-            long end = offset + entry.data.byteLength();
+            long end = offset + entry.byteLength;
             json.append(separator)
                     .append(quote(entry.name))
                     .append(":{\"dtype\":\"")

@@ -23,6 +23,12 @@ public record TensorInfo(
     /**
      * Validates and copies the components.
      *
+     * @param name the tensor name
+     * @param dtype the element type as stored
+     * @param shape the dimensions (copied)
+     * @param dataOffset absolute byte offset of the data in the file
+     * @param byteLength bytes of data
+     * @param file the file holding the tensor
      * @throws IllegalArgumentException if a dimension, the offset or the length is negative, or the
      *     length disagrees with shape and dtype
      */
