@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.AttentionInputs;
 import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.KeyValueCache;
@@ -94,6 +95,24 @@ public final class SequenceState implements AutoCloseable {
             openHidden = null;
             openTokens = null;
         }
+    }
+
+    /**
+     * Starts B new sequences with the project's autograd kernel on the model's device.
+     *
+     * @param model the loaded model (never modified)
+     * @param batch B ≥ 1
+     * @param options inference or training, with or without test-time training
+     * @return the state; close it to free its memory
+     */
+    public static SequenceState create(TttLanguageModel model, int batch, StateOptions options) {
+        Kernels kernels = Kernels.forDevice(model.manager().getDevice());
+        return create(
+                model,
+                batch,
+                options,
+                (loss, wrt, createGraph, retainGraph) ->
+                        kernels.grad(loss, wrt, retainGraph || createGraph, createGraph));
     }
 
     /**

@@ -1,0 +1,82 @@
+package ai.ttt.cli;
+
+import ai.ttt.block.ModelDirectory;
+import ai.ttt.block.TensorNames;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.safetensors.Checkpoint;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code ttt info}: a model's config, parameter counts and fast-weight size. */
+@Command(
+        name = "info",
+        mixinStandardHelpOptions = true,
+        description = "Show a model's config, parameter counts and fast-weight size.")
+public final class InfoCommand implements Callable<Integer> {
+
+    @Mixin ModelOptions modelOptions;
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws IOException {
+        Path dir = modelOptions.requireModel();
+        TttConfig c = ModelDirectory.readConfig(dir);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            ModelDirectory.validate(ckpt, c);
+        }
+        long total = 0;
+        long fast = 0;
+        long embedding = 0;
+        for (Map.Entry<String, long[]> e : TensorNames.expected(c).entrySet()) {
+            long n = 1;
+            for (long d : e.getValue()) {
+                n *= d;
+            }
+            total += n;
+            if (e.getKey().contains(".prime_mlp.")) {
+                fast += n;
+            }
+            if (e.getKey().equals(TensorNames.EMBED) || e.getKey().equals(TensorNames.LM_HEAD)) {
+                embedding += n;
+            }
+        }
+        System.out.println("model            " + dir);
+        System.out.printf(
+                "layers           %d (last %d with fast weights)%n",
+                c.numLayers(), c.numPrimeLayers());
+        System.out.printf(
+                "hidden           d=%d, heads %d (KV %d) × %d, MLP %d, prime MLP %d%n",
+                c.hiddenSize(),
+                c.numHeads(),
+                c.numKvHeads(),
+                c.headDim(),
+                c.intermediateSize(),
+                c.primeIntermediateSize());
+        System.out.printf(
+                "vocabulary       %d (%s embeddings)%n",
+                c.vocabSize(), c.tieWordEmbeddings() ? "tied" : "untied");
+        System.out.printf(
+                "attention        sliding window %d, RoPE θ=%s %s%s, %s norms%s%n",
+                c.slidingWindow(),
+                c.ropeTheta(),
+                c.ropeLayout().jsonName(),
+                c.ropeScaling() == null ? "" : " (" + c.ropeScaling().ropeType() + " scaling)",
+                c.normPlacement().jsonName(),
+                c.qkNorm() ? ", QK-norm" : "");
+        System.out.printf(
+                "test-time train  mini-batch %d, inner lr %s, clip %s%n",
+                c.miniBatchSize(), c.innerLr(), c.innerGradClip());
+        System.out.printf(
+                "tokens           BOS %s, EOS %s%n",
+                c.bosTokenId().isPresent() ? c.bosTokenId().getAsInt() : "none", c.eosTokenIds());
+        System.out.printf(
+                "parameters       %,d total, %,d without embeddings%n", total, total - embedding);
+        System.out.printf(
+                "fast weights     %,d per sequence (%.1f MB in fp32)%n", fast, fast * 4 / 1e6);
+        return 0;
+    }
+}

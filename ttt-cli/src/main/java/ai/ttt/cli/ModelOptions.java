@@ -1,0 +1,75 @@
+package ai.ttt.cli;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.ttt.block.kernels.AttentionMode;
+import ai.ttt.block.nn.Precision;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every command that runs a model shares. */
+final class ModelOptions {
+
+    @Option(
+            names = "--model",
+            paramLabel = "DIR",
+            description = "Model directory (config.json, model.safetensors, tokenizer.json).")
+    Path model;
+
+    @Option(
+            names = "--device",
+            defaultValue = "cpu",
+            description =
+                    "cpu or gpu (gpu needs a CUDA libtorch 2.7.1; see README). Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(
+            names = "--precision",
+            description =
+                    "fp32, fp16 (GPU: fp16 matmuls, fp32 norms/softmax/loss) or fp64. Default: fp32 on cpu, fp16 on gpu.")
+    String precision;
+
+    @Option(
+            names = "--attention",
+            defaultValue = "fused",
+            description =
+                    "fused (TorchScript kernel) or plain (DJL ops). Default: ${DEFAULT-VALUE}.")
+    String attention;
+
+    /** Returns the device, checking that it exists. */
+    Device device() {
+        switch (device.toLowerCase()) {
+            case "cpu":
+                return Device.cpu();
+            case "gpu":
+                if (Engine.getEngine("PyTorch").getGpuCount() == 0) {
+                    throw new UserException(
+                            "--device gpu: no CUDA device visible to PyTorch (see README: GPU)");
+                }
+                return Device.gpu();
+            default:
+                throw new UserException("--device " + device + " must be cpu or gpu");
+        }
+    }
+
+    /** Returns the precision, defaulting by device. */
+    Precision precision(Device d) {
+        if (precision == null) {
+            return d.isGpu() ? Precision.FP16 : Precision.FP32;
+        }
+        return Precision.parse(precision);
+    }
+
+    /** Returns the attention mode. */
+    AttentionMode attention() {
+        return AttentionMode.parse(attention);
+    }
+
+    /** Returns the model directory, which must have been given. */
+    Path requireModel() {
+        if (model == null) {
+            throw new UserException("--model DIR is required");
+        }
+        return model;
+    }
+}

@@ -1,0 +1,209 @@
+package ai.ttt.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.ModelDirectory;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.engine.FeedResult;
+import ai.ttt.block.engine.SequenceState;
+import ai.ttt.block.engine.StateOptions;
+import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.translators.TttTokenizer;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ttt score}: per-token negative log-likelihood of a token sequence, with or without
+ * test-time training.
+ */
+@Command(
+        name = "score",
+        mixinStandardHelpOptions = true,
+        description = "Score a token sequence: per-token NLL, mini-batch losses, mean NLL (JSON).")
+public final class ScoreCommand implements Callable<Integer> {
+
+    @Mixin ModelOptions modelOptions;
+
+    @ArgGroup(multiplicity = "1")
+    Input input;
+
+    /** Exactly one input. */
+    static final class Input {
+        @Option(
+                names = "--token-ids",
+                paramLabel = "FILE",
+                description = "Whitespace-separated integer ids; the first is the first input.")
+        Path tokenIds;
+
+        @Option(
+                names = "--text",
+                paramLabel = "FILE",
+                description =
+                        "UTF-8 text, tokenised with the model's tokenizer (BOS prepended when the model has one).")
+        Path text;
+    }
+
+    @Option(
+            names = "--no-ttt",
+            description = "Keep the fast weights at W0 (no test-time training).")
+    boolean noTtt;
+
+    @Option(
+            names = "--output",
+            paramLabel = "OUT.json",
+            description = "Where to write the JSON (default: standard output).")
+    Path output;
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws IOException {
+        Path dir = modelOptions.requireModel();
+        TttConfig config = ModelDirectory.readConfig(dir);
+        long[] ids =
+                input.tokenIds != null ? readIds(input.tokenIds, config) : tokenize(dir, config);
+        if (ids.length < 2) {
+            throw new UserException("need at least 2 tokens to score, got " + ids.length);
+        }
+        Device device = modelOptions.device();
+        JsonObject result;
+        try (NDManager manager = NDManager.newBaseManager(device)) {
+            TttLanguageModel model =
+                    ModelDirectory.load(
+                            dir,
+                            manager,
+                            modelOptions.precision(device),
+                            modelOptions.attention().kernel(device));
+            result = score(model, ids, !noTtt, manager);
+        }
+        String json = new GsonBuilder().setPrettyPrinting().create().toJson(result) + "\n";
+        if (output == null) {
+            System.out.print(json);
+        } else {
+            AtomicFile.writeString(output, json);
+        }
+        return 0;
+    }
+
+    /**
+     * Scores a sequence, feeding it in pieces so a progress bar can follow long inputs.
+     *
+     * @param model the model
+     * @param ids the tokens
+     * @param ttt whether to train the fast weights while reading
+     * @param manager scratch manager
+     * @return the JSON result
+     */
+    static JsonObject score(TttLanguageModel model, long[] ids, boolean ttt, NDManager manager) {
+        TttConfig c = model.config();
+        int b = c.miniBatchSize();
+        float[] nll = new float[ids.length - 1];
+        int filled = 0;
+        int piece = Math.max(b, 8 * b);
+        try (SequenceState state =
+                        SequenceState.create(
+                                model,
+                                1,
+                                ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+                Progress progress = Progress.tokens("scoring", ids.length)) {
+            for (int start = 0; start < ids.length; start += piece) {
+                int end = Math.min(ids.length, start + piece);
+                try (NDManager step = manager.newSubManager()) {
+                    long[] part = java.util.Arrays.copyOfRange(ids, start, end);
+                    NDArray tokens = step.create(part, new Shape(1, part.length));
+                    FeedResult r = state.feed(tokens, step, false);
+                    if (r.targetNll() != null) {
+                        float[] values = r.targetNll().toFloatArray();
+                        System.arraycopy(values, 0, nll, filled, values.length);
+                        filled += values.length;
+                    }
+                }
+                progress.stepTo(end);
+            }
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("tokens", ids.length);
+        o.addProperty("test_time_training", ttt);
+        o.addProperty("mini_batch_size", b);
+        JsonArray tokenNll = new JsonArray();
+        double sum = 0;
+        for (float v : nll) {
+            tokenNll.add(v);
+            sum += v;
+        }
+        JsonArray chunkLoss = new JsonArray();
+        int bos = c.bosTokenId().orElse(-1);
+        for (int s = 0; s < nll.length; s += b) {
+            double total = 0;
+            int count = 0;
+            for (int t = s; t < Math.min(nll.length, s + b); t++) {
+                if (ids[t + 1] != bos) {
+                    total += nll[t];
+                    count++;
+                }
+            }
+            chunkLoss.add(count == 0 ? 0.0 : total / count);
+        }
+        o.addProperty("mean_nll", sum / nll.length);
+        o.add("chunk_loss", chunkLoss);
+        o.add("token_nll", tokenNll);
+        return o;
+    }
+
+    private static long[] readIds(Path file, TttConfig config) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+        if (text.isEmpty()) {
+            throw new UserException(file + ": no token ids");
+        }
+        String[] parts = text.split("\\s+");
+        long[] ids = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Long.parseLong(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new UserException(
+                        file + ": token " + (i + 1) + " \"" + parts[i] + "\" is not an integer");
+            }
+            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
+                throw new UserException(
+                        file
+                                + ": token "
+                                + (i + 1)
+                                + " id "
+                                + ids[i]
+                                + " is outside the vocabulary [0, "
+                                + config.vocabSize()
+                                + ")");
+            }
+        }
+        return ids;
+    }
+
+    private long[] tokenize(Path dir, TttConfig config) throws IOException {
+        String text = Files.readString(input.text, StandardCharsets.UTF_8);
+        if (text.isEmpty()) {
+            throw new UserException(input.text + ": empty text");
+        }
+        try (TttTokenizer tokenizer = TttTokenizer.load(dir)) {
+            long[] ids = tokenizer.encode(text);
+            if (config.bosTokenId().isEmpty()) {
+                return ids;
+            }
+            long[] withBos = new long[ids.length + 1];
+            withBos[0] = config.bosTokenId().getAsInt();
+            System.arraycopy(ids, 0, withBos, 1, ids.length);
+            return withBos;
+        }
+    }
+}
