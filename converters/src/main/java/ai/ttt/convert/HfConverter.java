@@ -5,6 +5,7 @@ import ai.ttt.block.ModelDirectory.Tensor;
 import ai.ttt.block.NormPlacement;
 import ai.ttt.block.RopeLayout;
 import ai.ttt.block.RopeScaling;
+import ai.ttt.block.StrictJson;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.safetensors.Checkpoint;
@@ -12,7 +13,6 @@ import ai.ttt.block.safetensors.TensorInfo;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -446,7 +446,7 @@ public final class HfConverter {
             throw new NoSuchFileException(file.toString(), null, "not found");
         }
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement e = StrictJson.parse(Files.readString(file, StandardCharsets.UTF_8));
             if (!e.isJsonObject()) {
                 throw new ConversionException(file + ": expected a JSON object");
             }

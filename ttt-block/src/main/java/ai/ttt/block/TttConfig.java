@@ -7,10 +7,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -255,10 +253,11 @@ public record TttConfig(
      * @throws InvalidConfigException naming the file, key and rule if it is invalid
      */
     public static TttConfig load(Path file) throws IOException {
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
             JsonElement root;
             try {
-                root = JsonParser.parseReader(r);
+                root = StrictJson.parse(text);
             } catch (JsonParseException e) {
                 throw new InvalidConfigException(file + ": invalid JSON: " + e.getMessage(), e);
             }
