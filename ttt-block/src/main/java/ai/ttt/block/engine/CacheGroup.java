@@ -164,15 +164,12 @@ final class CacheGroup implements AutoCloseable {
     }
 
     /**
-     * Restores the bookkeeping after loading a saved state.
+     * Sets how many positions have been appended, after a saved state's buffers and slot positions
+     * were copied back in.
      *
-     * @param positions slot positions {@code [C]}
      * @param next the next position
      */
-    void restore(NDArray positions, long next) {
-        if (capacity > 0) {
-            slotPositions.set(new NDIndex(), positions);
-        }
+    void resumeAt(long next) {
         written = next;
     }
 

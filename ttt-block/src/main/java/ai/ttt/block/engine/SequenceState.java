@@ -16,8 +16,13 @@ import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.KeyValueCache;
 import ai.ttt.block.nn.RotaryEmbedding;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.block.safetensors.SafetensorsFile;
+import ai.ttt.block.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -418,6 +423,147 @@ public final class SequenceState implements AutoCloseable {
             return null;
         }
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), axis);
+    }
+
+    /** The version of the state file layout written by {@link #save}. */
+    public static final String STATE_VERSION = "1";
+
+    /**
+     * Saves the state (fast weights, caches, position, open mini-batch, last logits) to one
+     * safetensors file, written atomically. Restore it with {@link #restore}.
+     *
+     * @param file the target file
+     * @throws IOException if writing fails
+     */
+    public void save(Path file) throws IOException {
+        if (options.differentiable()) {
+            throw new IllegalStateException("a training state (differentiable) cannot be saved");
+        }
+        SafetensorsWriter w = new SafetensorsWriter();
+        w.putMetadata("ttt_state_version", STATE_VERSION);
+        w.putMetadata("config", config.toJson().toString());
+        w.putMetadata("batch", Integer.toString(batch));
+        w.putMetadata("position", Long.toString(position));
+        w.putMetadata("open_count", Integer.toString(openCount));
+        w.putMetadata("test_time_training", Boolean.toString(options.testTimeTraining()));
+        w.putMetadata("precision", model.precision().name());
+        for (Map.Entry<String, NDArray> e : stateArrays().entrySet()) {
+            w.add(e.getKey(), e.getValue());
+        }
+        w.write(file);
+    }
+
+    /**
+     * Restores a state saved by {@link #save} for the same model (same config and precision).
+     *
+     * @param model the model the state was saved with
+     * @param file the state file
+     * @return the restored state, ready to continue the sequences
+     * @throws IOException naming the file if it is not a state of this model
+     */
+    public static SequenceState restore(TttLanguageModel model, Path file) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            Map<String, String> meta = f.metadata();
+            if (!STATE_VERSION.equals(meta.get("ttt_state_version"))) {
+                throw new IOException(
+                        file
+                                + ": not a TTT-E2E state file of version "
+                                + STATE_VERSION
+                                + " (ttt_state_version "
+                                + meta.get("ttt_state_version")
+                                + ")");
+            }
+            if (!model.config().toJson().toString().equals(meta.get("config"))) {
+                throw new IOException(file + ": the state was saved with a different model config");
+            }
+            if (!model.precision().name().equals(meta.get("precision"))) {
+                throw new IOException(
+                        file
+                                + ": the state was saved in precision "
+                                + meta.get("precision")
+                                + ", the model runs "
+                                + model.precision().name());
+            }
+            int batch = Integer.parseInt(meta.get("batch"));
+            boolean ttt = Boolean.parseBoolean(meta.get("test_time_training"));
+            SequenceState s =
+                    create(
+                            model,
+                            batch,
+                            ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+            try (NDManager scratch = s.manager.newSubManager()) {
+                Map<String, NDArray> arrays = s.stateArrays();
+                for (String name : f.names()) {
+                    if (!arrays.containsKey(name) && !name.equals(LAST_LOGITS)) {
+                        throw new IOException(file + ": unexpected tensor " + name);
+                    }
+                }
+                for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+                    if (!f.contains(e.getKey())) {
+                        throw new IOException(file + ": missing tensor " + e.getKey());
+                    }
+                    NDArray loaded = f.toNDArray(e.getKey(), scratch);
+                    if (!loaded.getShape().equals(e.getValue().getShape())) {
+                        throw new IOException(
+                                file
+                                        + ": "
+                                        + e.getKey()
+                                        + " has shape "
+                                        + loaded.getShape()
+                                        + ", expected "
+                                        + e.getValue().getShape());
+                    }
+                    e.getValue().set(new NDIndex("..."), loaded);
+                }
+                s.position = Long.parseLong(meta.get("position"));
+                s.openCount = Integer.parseInt(meta.get("open_count"));
+                s.positionOnDevice.set(new NDIndex("..."), scratch.create(s.position));
+                s.prefix.resumeAt(s.position);
+                s.suffix.resumeAt(s.position);
+                if (f.contains(LAST_LOGITS)) {
+                    NDArray last = f.toNDArray(LAST_LOGITS, s.manager);
+                    s.lastLogits = last;
+                }
+            }
+            return s;
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IOException(file + ": malformed state metadata: " + e, e);
+        }
+    }
+
+    private static final String LAST_LOGITS = "last_logits";
+
+    /** Every array that makes up the state, by its name in a state file (last logits aside). */
+    private Map<String, NDArray> stateArrays() {
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        if (fast != null) {
+            NDList w = fast.asList();
+            for (int i = 0; i < w.size(); i++) {
+                m.put("fast." + i, w.get(i));
+            }
+        }
+        CacheGroup[] groups = {prefix, suffix};
+        String[] names = {"prefix", "suffix"};
+        for (int g = 0; g < 2; g++) {
+            CacheGroup group = groups[g];
+            if (group.capacity() == 0) {
+                continue;
+            }
+            m.put("slots." + names[g], group.slotPositions());
+            for (int l = 0; l < group.layers().size(); l++) {
+                m.put("cache." + names[g] + "." + l + ".k", group.keysOf(l));
+                m.put("cache." + names[g] + "." + l + ".v", group.valuesOf(l));
+            }
+        }
+        if (openHidden != null) {
+            m.put("open.hidden", openHidden);
+            m.put("open.tokens", openTokens);
+        }
+        m.put("skipped", skipped);
+        if (lastLogits != null) {
+            m.put(LAST_LOGITS, lastLogits);
+        }
+        return m;
     }
 
     /**
