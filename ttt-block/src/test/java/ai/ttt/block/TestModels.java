@@ -1,0 +1,226 @@
+package ai.ttt.block;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.kernels.AttentionMode;
+import ai.ttt.block.nn.Precision;
+import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.block.safetensors.Checkpoint;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Random;
+
+/** Models for engine tests: the official fixtures (read in their own layout) and random ones. */
+public final class TestModels {
+
+    private TestModels() {}
+
+    /**
+     * Returns the config of an official fixture, as the official converter would write it.
+     *
+     * @param fixture e.g. {@code official/tiny-L4-S1}
+     * @return the config
+     * @throws IOException if the fixture cannot be read
+     */
+    public static TttConfig officialConfig(String fixture) throws IOException {
+        JsonObject o =
+                StrictJson.parse(
+                                Files.readString(
+                                        Fixtures.get(fixture).resolve("official-config.json")))
+                        .getAsJsonObject();
+        int d = o.get("hidden_size").getAsInt();
+        int h = o.get("num_attention_heads").getAsInt();
+        int f = o.get("intermediate_size").getAsInt();
+        return new TttConfig(
+                o.get("vocab_size").getAsInt(),
+                d,
+                f,
+                f,
+                o.get("num_hidden_layers").getAsInt(),
+                h,
+                h,
+                d / h,
+                o.get("rope_theta").getAsDouble(),
+                RopeLayout.INTERLEAVED,
+                null,
+                true,
+                false,
+                NormPlacement.SANDWICH,
+                true,
+                o.get("rms_norm_eps").getAsDouble(),
+                o.get("sliding_window_size").getAsInt(),
+                o.get("mini_batch_size").getAsInt(),
+                o.get("suffix_len").getAsInt(),
+                o.get("inner_lr").getAsDouble(),
+                o.get("inner_clip_gradient").getAsDouble(),
+                OptionalInt.of(o.get("bos_token_id").getAsInt()),
+                List.of());
+    }
+
+    /**
+     * Loads an official fixture's weights (stacked, official names) into a model.
+     *
+     * @param fixture e.g. {@code official/tiny-L4-S1}
+     * @param manager owns the weights
+     * @param precision compute formats
+     * @param attention attention kernel
+     * @return the model
+     * @throws IOException if the fixture cannot be read
+     */
+    public static TttLanguageModel official(
+            String fixture, NDManager manager, Precision precision, AttentionMode attention)
+            throws IOException {
+        TttConfig c = officialConfig(fixture);
+        Path weights = Fixtures.get(fixture).resolve("official-weights.safetensors");
+        try (Checkpoint ckpt = Checkpoint.open(weights)) {
+            return TttLanguageModel.build(
+                    c,
+                    (name, m) -> officialTensor(ckpt, name, c, m),
+                    manager,
+                    precision,
+                    attention.kernel(manager.getDevice()));
+        }
+    }
+
+    /**
+     * Maps one of our tensor names to the official stacked tensor and slices its layer.
+     *
+     * @param ckpt the official weights
+     * @param name our name
+     * @param c the config
+     * @param m the manager
+     * @return the array
+     * @throws IOException if reading fails
+     */
+    public static NDArray officialTensor(Checkpoint ckpt, String name, TttConfig c, NDManager m)
+            throws IOException {
+        String p = "language_model.model.";
+        if (name.equals(TensorNames.EMBED)) {
+            return ckpt.toNDArray(p + "wte.weight", m);
+        }
+        if (name.equals(TensorNames.FINAL_NORM)) {
+            return ckpt.toNDArray(p + "ln_f.weight", m);
+        }
+        String[] parts = name.split("\\.", 3);
+        int layer = Integer.parseInt(parts[1]);
+        Map<String, String> blocks =
+                Map.ofEntries(
+                        Map.entry("attn_norm.weight", "seq_norm.weight"),
+                        Map.entry("attn_post_norm.weight", "seq_post_norm.weight"),
+                        Map.entry("mlp_norm.weight", "ffn_norm.weight"),
+                        Map.entry("mlp_post_norm.weight", "ffn_post_norm.weight"),
+                        Map.entry("attn.wq.weight", "seq_modeling_block.wq.weight"),
+                        Map.entry("attn.wk.weight", "seq_modeling_block.wk.weight"),
+                        Map.entry("attn.wv.weight", "seq_modeling_block.wv.weight"),
+                        Map.entry("attn.wo.weight", "seq_modeling_block.wo.weight"),
+                        Map.entry("attn.q_norm.weight", "seq_modeling_block.q_norm.weight"),
+                        Map.entry("attn.k_norm.weight", "seq_modeling_block.k_norm.weight"),
+                        Map.entry("mlp.w1.weight", "feed_forward.w1.weight"),
+                        Map.entry("mlp.w2.weight", "feed_forward.w2.weight"),
+                        Map.entry("mlp.w3.weight", "feed_forward.w3.weight"));
+        Map<String, String> primes =
+                Map.of(
+                        "prime_norm.weight", "ffn_prime_norm.weight",
+                        "prime_post_norm.weight", "ffn_prime_post_norm.weight",
+                        "prime_mlp.w1.weight", "feed_forward_prime.w1.weight",
+                        "prime_mlp.w2.weight", "feed_forward_prime.w2.weight",
+                        "prime_mlp.w3.weight", "feed_forward_prime.w3.weight");
+        String key;
+        int index;
+        if (blocks.containsKey(parts[2])) {
+            key = p + "h.blocks." + blocks.get(parts[2]);
+            index = layer;
+        } else {
+            key = p + "h.prime_storage." + primes.get(parts[2]);
+            index = layer - c.numPrefixLayers();
+        }
+        try (NDArray stacked = ckpt.toNDArray(key, m)) {
+            return stacked.get(index).duplicate();
+        }
+    }
+
+    /**
+     * Builds a model with random weights (N(0, std²) matrices, norms around 1).
+     *
+     * @param c the config
+     * @param seed the seed
+     * @param std the standard deviation of matrices
+     * @param manager owns the weights
+     * @param precision compute formats
+     * @param attention attention kernel
+     * @return the model
+     * @throws IOException never
+     */
+    public static TttLanguageModel random(
+            TttConfig c,
+            long seed,
+            double std,
+            NDManager manager,
+            Precision precision,
+            AttentionMode attention)
+            throws IOException {
+        Map<String, long[]> shapes = TensorNames.expected(c);
+        Random random = new Random(seed);
+        return TttLanguageModel.build(
+                c,
+                (name, m) -> {
+                    long[] s = shapes.get(name);
+                    int n = 1;
+                    for (long x : s) {
+                        n *= (int) x;
+                    }
+                    float[] v = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        v[i] =
+                                s.length == 1
+                                        ? (float) (1 + 0.1 * random.nextGaussian())
+                                        : (float) (std * random.nextGaussian());
+                    }
+                    return m.create(v, new Shape(s)).toType(DataType.FLOAT32, false);
+                },
+                manager,
+                precision,
+                attention.kernel(manager.getDevice()));
+    }
+
+    /**
+     * A tiny TTT-E2E config: sandwich norms, QK-norm, GQA, two suffix layers.
+     *
+     * @param window k
+     * @param miniBatch b
+     * @return the config
+     */
+    public static TttConfig tiny(int window, int miniBatch) {
+        return new TttConfig(
+                32,
+                8,
+                16,
+                8,
+                3,
+                2,
+                1,
+                4,
+                10000,
+                RopeLayout.INTERLEAVED,
+                null,
+                true,
+                false,
+                NormPlacement.SANDWICH,
+                true,
+                1e-6,
+                window,
+                miniBatch,
+                2,
+                1.0,
+                1.0,
+                OptionalInt.of(1),
+                List.of());
+    }
+}
