@@ -90,23 +90,27 @@ public final class TestModels {
     }
 
     /**
-     * Maps one of our tensor names to the official stacked tensor and slices its layer.
+     * The official stacked tensor that holds one of our tensors.
      *
-     * @param ckpt the official weights
-     * @param name our name
-     * @param c the config
-     * @param m the manager
-     * @return the array
-     * @throws IOException if reading fails
+     * @param key the official tree name
+     * @param index the layer (or prime) index along its leading axis, or −1 if not stacked
      */
-    public static NDArray officialTensor(Checkpoint ckpt, String name, TttConfig c, NDManager m)
-            throws IOException {
+    public record OfficialName(String key, int index) {}
+
+    /**
+     * Maps one of our tensor names to its official stacked tensor.
+     *
+     * @param name our name (docs/MODEL_FORMAT.md)
+     * @param c the config
+     * @return the official name and index
+     */
+    public static OfficialName officialName(String name, TttConfig c) {
         String p = "language_model.model.";
         if (name.equals(TensorNames.EMBED)) {
-            return ckpt.toNDArray(p + "wte.weight", m);
+            return new OfficialName(p + "wte.weight", -1);
         }
         if (name.equals(TensorNames.FINAL_NORM)) {
-            return ckpt.toNDArray(p + "ln_f.weight", m);
+            return new OfficialName(p + "ln_f.weight", -1);
         }
         String[] parts = name.split("\\.", 3);
         int layer = Integer.parseInt(parts[1]);
@@ -132,17 +136,31 @@ public final class TestModels {
                         "prime_mlp.w1.weight", "feed_forward_prime.w1.weight",
                         "prime_mlp.w2.weight", "feed_forward_prime.w2.weight",
                         "prime_mlp.w3.weight", "feed_forward_prime.w3.weight");
-        String key;
-        int index;
         if (blocks.containsKey(parts[2])) {
-            key = p + "h.blocks." + blocks.get(parts[2]);
-            index = layer;
-        } else {
-            key = p + "h.prime_storage." + primes.get(parts[2]);
-            index = layer - c.numPrefixLayers();
+            return new OfficialName(p + "h.blocks." + blocks.get(parts[2]), layer);
         }
-        try (NDArray stacked = ckpt.toNDArray(key, m)) {
-            return stacked.get(index).duplicate();
+        return new OfficialName(
+                p + "h.prime_storage." + primes.get(parts[2]), layer - c.numPrefixLayers());
+    }
+
+    /**
+     * Reads one of our tensors from an official checkpoint (slicing its layer).
+     *
+     * @param ckpt the official weights
+     * @param name our name
+     * @param c the config
+     * @param m the manager
+     * @return the array
+     * @throws IOException if reading fails
+     */
+    public static NDArray officialTensor(Checkpoint ckpt, String name, TttConfig c, NDManager m)
+            throws IOException {
+        OfficialName o = officialName(name, c);
+        if (o.index() < 0) {
+            return ckpt.toNDArray(o.key(), m);
+        }
+        try (NDArray stacked = ckpt.toNDArray(o.key(), m)) {
+            return stacked.get(o.index()).duplicate();
         }
     }
 

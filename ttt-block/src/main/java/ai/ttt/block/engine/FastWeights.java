@@ -50,6 +50,26 @@ public final class FastWeights {
     }
 
     /**
+     * Broadcasts W0 to every sequence as differentiable functions of W0 (training, where W0 is a
+     * parameter being learned); grad mode must be on.
+     *
+     * @param model the model holding W0 (requiring gradients)
+     * @param batch B
+     * @param manager owns the copies
+     * @return the fast weights
+     */
+    public static FastWeights connectedTo(TttLanguageModel model, int batch, NDManager manager) {
+        List<NDArray> tensors = new ArrayList<>();
+        for (DecoderBlock layer : model.layers()) {
+            if (layer.hasPrime()) {
+                tensors.add(perSequence(layer.prime().w13().getArray(), batch, manager));
+                tensors.add(perSequence(layer.prime().w2().getArray(), batch, manager));
+            }
+        }
+        return new FastWeights(tensors);
+    }
+
+    /**
      * Wraps differentiable W0 arrays (training: W0 itself is a parameter being learned).
      *
      * @param perSequence alternating gate/up and down arrays, each {@code [B, …]}

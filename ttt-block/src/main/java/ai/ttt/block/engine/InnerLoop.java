@@ -38,11 +38,12 @@ final class InnerLoop {
      * @param manager owns the constants
      * @param config η, clip norm, BOS
      * @param type the stream type
+     * @param lrScale multiplier of the config's inner learning rate
      */
-    InnerLoop(NDManager manager, TttConfig config, DataType type) {
+    InnerLoop(NDManager manager, TttConfig config, DataType type, double lrScale) {
         this.clip = config.innerGradClip() > 0;
         this.clipNorm = manager.create(config.innerGradClip()).toType(type, false);
-        this.learningRate = manager.create(config.innerLr()).toType(type, false);
+        this.learningRate = manager.create(config.innerLr() * lrScale).toType(type, false);
         this.one = manager.ones(new Shape(), type);
         this.zero = manager.zeros(new Shape(), type);
         this.bos =

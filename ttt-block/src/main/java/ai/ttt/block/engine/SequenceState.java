@@ -90,7 +90,7 @@ public final class SequenceState implements AutoCloseable {
             caches.add(g.addLayer(manager, batch, config.numKvHeads(), config.headDim(), matmul));
         }
         this.fast = config.numPrimeLayers() == 0 ? null : initialFastWeights();
-        this.inner = new InnerLoop(manager, config, stream);
+        this.inner = new InnerLoop(manager, config, stream, options.innerLrScale());
         this.skipped = manager.zeros(new Shape(batch), DataType.INT64);
         this.positionOnDevice = manager.create(0L);
         if (options.testTimeTraining() && fast != null) {
@@ -159,7 +159,15 @@ public final class SequenceState implements AutoCloseable {
                 break;
             }
         }
-        return FastWeights.copyOf(model, batch, manager, !w0Learned);
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            return w0Learned
+                    ? FastWeights.connectedTo(model, batch, manager)
+                    : FastWeights.copyOf(model, batch, manager, true);
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
     }
 
     /**

@@ -9,8 +9,21 @@ package ai.ttt.block.engine;
  *     caches), grad mode stays on, nothing is updated in place
  * @param secondOrder with {@code differentiable}: keep the inner gradients differentiable (exact
  *     meta-gradient); false gives the first-order variant
+ * @param innerLrScale multiplies the config's inner learning rate (the trainer's warm-up; 1 at
+ *     inference)
  */
-public record StateOptions(boolean testTimeTraining, boolean differentiable, boolean secondOrder) {
+public record StateOptions(
+        boolean testTimeTraining,
+        boolean differentiable,
+        boolean secondOrder,
+        double innerLrScale) {
+
+    /** Validates the scale. */
+    public StateOptions {
+        if (!(innerLrScale >= 0) || Double.isInfinite(innerLrScale)) {
+            throw new IllegalArgumentException("innerLrScale " + innerLrScale + " must be ≥ 0");
+        }
+    }
 
     /**
      * Inference with test-time training.
@@ -18,7 +31,7 @@ public record StateOptions(boolean testTimeTraining, boolean differentiable, boo
      * @return the options
      */
     public static StateOptions inference() {
-        return new StateOptions(true, false, false);
+        return new StateOptions(true, false, false, 1.0);
     }
 
     /**
@@ -27,7 +40,7 @@ public record StateOptions(boolean testTimeTraining, boolean differentiable, boo
      * @return the options
      */
     public static StateOptions withoutTtt() {
-        return new StateOptions(false, false, false);
+        return new StateOptions(false, false, false, 1.0);
     }
 
     /**
@@ -37,6 +50,16 @@ public record StateOptions(boolean testTimeTraining, boolean differentiable, boo
      * @return the options
      */
     public static StateOptions training(boolean secondOrder) {
-        return new StateOptions(true, true, secondOrder);
+        return new StateOptions(true, true, secondOrder, 1.0);
+    }
+
+    /**
+     * Returns these options with another inner learning-rate scale.
+     *
+     * @param scale the multiplier of the config's inner learning rate
+     * @return the options
+     */
+    public StateOptions withInnerLrScale(double scale) {
+        return new StateOptions(testTimeTraining, differentiable, secondOrder, scale);
     }
 }

@@ -99,6 +99,32 @@ public final class DecoderBlock extends AbstractBlock {
         return h.add(post(mlpPostNorm, mlp.apply(mlpNorm.apply(h))));
     }
 
+    /**
+     * Adds this block's tensors (model format names) to {@code out}.
+     *
+     * @param out name → binding
+     */
+    void bind(java.util.Map<String, TensorBinding> out) {
+        String p = "layers." + index + ".";
+        out.put(p + "attn_norm.weight", TensorBinding.whole(attnNorm.weight()));
+        if (attnPostNorm != null) {
+            out.put(p + "attn_post_norm.weight", TensorBinding.whole(attnPostNorm.weight()));
+        }
+        attention.bind(index, out);
+        if (prime != null) {
+            out.put(p + "prime_norm.weight", TensorBinding.whole(primeNorm.weight()));
+            if (primePostNorm != null) {
+                out.put(p + "prime_post_norm.weight", TensorBinding.whole(primePostNorm.weight()));
+            }
+            prime.bind(p + "prime_mlp.", out);
+        }
+        out.put(p + "mlp_norm.weight", TensorBinding.whole(mlpNorm.weight()));
+        if (mlpPostNorm != null) {
+            out.put(p + "mlp_post_norm.weight", TensorBinding.whole(mlpPostNorm.weight()));
+        }
+        mlp.bind(p + "mlp.", out);
+    }
+
     private static NDArray post(RmsNorm norm, NDArray y) {
         return norm == null ? y : norm.apply(y);
     }

@@ -124,6 +124,31 @@ public final class SlidingWindowAttention extends AbstractBlock {
     }
 
     /**
+     * Adds this layer's tensors (model format names) to {@code out}.
+     *
+     * @param layer the layer index
+     * @param out name → binding
+     */
+    void bind(int layer, java.util.Map<String, TensorBinding> out) {
+        long q = (long) heads * headDim;
+        long kv = (long) kvHeads * headDim;
+        String p = "layers." + layer + ".attn.";
+        out.put(p + "wq.weight", new TensorBinding(wqkv, 0, q));
+        out.put(p + "wk.weight", new TensorBinding(wqkv, q, q + kv));
+        out.put(p + "wv.weight", new TensorBinding(wqkv, q + kv, q + 2 * kv));
+        out.put(p + "wo.weight", TensorBinding.whole(wo));
+        if (bqkv != null) {
+            out.put(p + "wq.bias", new TensorBinding(bqkv, 0, q));
+            out.put(p + "wk.bias", new TensorBinding(bqkv, q, q + kv));
+            out.put(p + "wv.bias", new TensorBinding(bqkv, q + kv, q + 2 * kv));
+        }
+        if (qNorm != null) {
+            out.put(p + "q_norm.weight", TensorBinding.whole(qNorm.weight()));
+            out.put(p + "k_norm.weight", TensorBinding.whole(kNorm.weight()));
+        }
+    }
+
+    /**
      * Returns the rotary embedding.
      *
      * @return RoPE

@@ -67,6 +67,18 @@ public final class SwiGluMlp extends AbstractBlock {
     }
 
     /**
+     * Adds this MLP's tensors (model format names) to {@code out}.
+     *
+     * @param prefix e.g. {@code layers.3.mlp.}
+     * @param out name → binding
+     */
+    void bind(String prefix, java.util.Map<String, TensorBinding> out) {
+        out.put(prefix + "w1.weight", new TensorBinding(w13, 0, hidden));
+        out.put(prefix + "w3.weight", new TensorBinding(w13, hidden, 2 * hidden));
+        out.put(prefix + "w2.weight", TensorBinding.whole(w2));
+    }
+
+    /**
      * Applies the block with its own weights.
      *
      * @param x {@code [B, n, d]}

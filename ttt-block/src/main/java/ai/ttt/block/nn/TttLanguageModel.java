@@ -17,7 +17,11 @@ import ai.ttt.block.WeightSource;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The TTT-E2E language model: token embedding, L decoder blocks (the last S with a prime MLP), a
@@ -41,7 +45,6 @@ public final class TttLanguageModel extends AbstractBlock {
     private final NDManager manager;
     private final Parameter embedding;
     private final Parameter head;
-    private final NDArray headTransposed;
     private final List<DecoderBlock> layers;
     private final RmsNorm finalNorm;
     private final RotaryEmbedding rope;
@@ -60,7 +63,6 @@ public final class TttLanguageModel extends AbstractBlock {
         this.manager = manager;
         this.embedding = addParameter(ModelWeights.parameter("embed_tokens", embedding));
         this.head = head == null ? null : addParameter(ModelWeights.parameter("lm_head", head));
-        this.headTransposed = (head == null ? embedding : head).transpose();
         this.layers = Collections.unmodifiableList(layers);
         for (DecoderBlock layer : layers) {
             addChildBlock("layer" + layer.index(), layer);
@@ -222,7 +224,10 @@ public final class TttLanguageModel extends AbstractBlock {
      * @return {@code [B, n, d]} in the stream type
      */
     public NDArray embed(NDArray tokens) {
-        return precision.toStream(embedding.getArray().get(new NDIndex("{}", tokens)));
+        NDArray rows = embedding.getArray().get(new NDIndex("{}", tokens));
+        // An op on a parameter lands in the model's manager; hand the rows to the caller's.
+        rows.attach(tokens.getManager());
+        return precision.toStream(rows);
     }
 
     /**
@@ -232,7 +237,43 @@ public final class TttLanguageModel extends AbstractBlock {
      * @return logits {@code [B, n, V]} in the stream type
      */
     public NDArray logits(NDArray h) {
-        return precision.toStream(precision.toMatmul(finalNorm.apply(h)).matMul(headTransposed));
+        // The transpose is a view taken per call, so it follows the parameter when it is trained;
+        // it is closed at once (an op on a parameter lands in the model's manager otherwise).
+        try (NDArray out = (head == null ? embedding : head).getArray().transpose()) {
+            return precision.toStream(precision.toMatmul(finalNorm.apply(h)).matMul(out));
+        }
+    }
+
+    /**
+     * Returns where every tensor of the model format lives among the parameters, in the format's
+     * order (docs/MODEL_FORMAT.md). Used to save weights and to name gradients.
+     *
+     * @return name → binding
+     */
+    public Map<String, TensorBinding> bindings() {
+        Map<String, TensorBinding> out = new LinkedHashMap<>();
+        out.put(TensorNames.EMBED, TensorBinding.whole(embedding));
+        for (DecoderBlock layer : layers) {
+            layer.bind(out);
+        }
+        out.put(TensorNames.FINAL_NORM, TensorBinding.whole(finalNorm.weight()));
+        if (head != null) {
+            out.put(TensorNames.LM_HEAD, TensorBinding.whole(head));
+        }
+        return out;
+    }
+
+    /**
+     * Returns every parameter of the model once (fused ones once), in a fixed order.
+     *
+     * @return the parameters
+     */
+    public List<Parameter> parameterList() {
+        Set<Parameter> out = new LinkedHashSet<>();
+        for (TensorBinding b : bindings().values()) {
+            out.add(b.parameter());
+        }
+        return new ArrayList<>(out);
     }
 
     /**
