@@ -80,9 +80,12 @@ public final class FastWeights {
     }
 
     private static NDArray perSequence(NDArray w0, int batch, NDManager manager) {
-        NDArray copy = w0.expandDims(0).repeat(0, batch);
-        copy.attach(manager);
-        return copy;
+        // Ops on a parameter land in the model's manager: close the view, move the copy.
+        try (NDArray view = w0.expandDims(0)) {
+            NDArray copy = view.repeat(0, batch);
+            copy.attach(manager);
+            return copy;
+        }
     }
 
     /**
