@@ -59,9 +59,9 @@ final class CacheGroup implements AutoCloseable {
         this.capacity = capacity;
         this.window = window;
         this.functional = functional;
-        this.zeroI = manager.create(0L);
-        this.windowI = manager.create((long) window);
-        this.emptyI = manager.create(EMPTY);
+        this.zeroI = TorchOps.constant(manager, 0L);
+        this.windowI = TorchOps.constant(manager, (long) window);
+        this.emptyI = TorchOps.constant(manager, EMPTY);
         this.zeroMask = manager.zeros(new Shape(), maskType);
         this.blockedMask = manager.full(new Shape(), Float.NEGATIVE_INFINITY, maskType);
         if (capacity > 0) {

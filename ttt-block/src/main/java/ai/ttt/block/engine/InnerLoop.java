@@ -42,13 +42,13 @@ final class InnerLoop {
      */
     InnerLoop(NDManager manager, TttConfig config, DataType type, double lrScale) {
         this.clip = config.innerGradClip() > 0;
-        this.clipNorm = manager.create(config.innerGradClip()).toType(type, false);
-        this.learningRate = manager.create(config.innerLr() * lrScale).toType(type, false);
+        this.clipNorm = TorchOps.constant(manager, config.innerGradClip(), type);
+        this.learningRate = TorchOps.constant(manager, config.innerLr() * lrScale, type);
         this.one = manager.ones(new Shape(), type);
         this.zero = manager.zeros(new Shape(), type);
         this.bos =
                 config.bosTokenId().isPresent()
-                        ? manager.create((long) config.bosTokenId().getAsInt())
+                        ? TorchOps.constant(manager, (long) config.bosTokenId().getAsInt())
                         : null;
     }
 

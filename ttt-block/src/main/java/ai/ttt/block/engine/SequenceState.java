@@ -15,6 +15,7 @@ import ai.ttt.block.nn.AttentionInputs;
 import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.KeyValueCache;
 import ai.ttt.block.nn.RotaryEmbedding;
+import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.block.safetensors.SafetensorsFile;
 import ai.ttt.block.safetensors.SafetensorsWriter;
@@ -92,7 +93,7 @@ public final class SequenceState implements AutoCloseable {
         this.fast = config.numPrimeLayers() == 0 ? null : initialFastWeights();
         this.inner = new InnerLoop(manager, config, stream, options.innerLrScale());
         this.skipped = manager.zeros(new Shape(batch), DataType.INT64);
-        this.positionOnDevice = manager.create(0L);
+        this.positionOnDevice = TorchOps.constant(manager, 0L);
         if (options.testTimeTraining() && fast != null) {
             openHidden = manager.zeros(new Shape(batch, miniBatch, config.hiddenSize()), stream);
             openTokens = manager.zeros(new Shape(batch, miniBatch + 1), DataType.INT64);
@@ -233,7 +234,7 @@ public final class SequenceState implements AutoCloseable {
             System.arraycopy(tokens[s], 0, flat, s * n, n);
         }
         try (NDManager upload = manager.newSubManager()) {
-            NDArray t = upload.create(flat, new Shape(batch, n));
+            NDArray t = TorchOps.owned(upload.create(flat, new Shape(batch, n)));
             return feed(t, out, false);
         }
     }
@@ -400,7 +401,7 @@ public final class SequenceState implements AutoCloseable {
         return counts.computeIfAbsent(
                 n,
                 key -> {
-                    NDArray c = manager.create((long) key);
+                    NDArray c = TorchOps.constant(manager, (long) key);
                     NDScope.unregister(c);
                     return c;
                 });

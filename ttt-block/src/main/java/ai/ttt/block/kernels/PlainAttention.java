@@ -3,6 +3,7 @@ package ai.ttt.block.kernels;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.nn.TorchOps;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -64,7 +65,14 @@ public final class PlainAttention {
             if (upcast) {
                 s = keep(temps, s.toType(softmaxType, false));
             }
-            s = keep(temps, s.mul(1.0 / Math.sqrt(hd)));
+            // An engine-owned scale: DJL's mul(Number) makes a Java-backed scalar and closes it,
+            // but autograd saves it for the backward pass (a use-after-free once GC runs).
+            NDArray scale =
+                    keep(
+                            temps,
+                            TorchOps.constant(
+                                    s.getManager(), 1.0 / Math.sqrt(hd), s.getDataType()));
+            s = keep(temps, s.mul(scale));
             s = keep(temps, s.reshape(b, hkv, g, n, m));
             NDArray maskS = mask;
             if (upcast) {

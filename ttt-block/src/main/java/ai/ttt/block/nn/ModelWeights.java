@@ -27,12 +27,6 @@ final class ModelWeights {
 
     /** Creates a 0-d constant on the manager's device, once, so hot loops pass no Java scalars. */
     static NDArray scalar(NDManager manager, double value, DataType type) {
-        NDArray s = manager.create(value);
-        if (s.getDataType() == type) {
-            return s;
-        }
-        NDArray t = s.toType(type, false);
-        s.close();
-        return t;
+        return TorchOps.constant(manager, value, type);
     }
 }
