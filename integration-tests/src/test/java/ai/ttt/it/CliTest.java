@@ -192,7 +192,9 @@ class CliTest {
         Run unknownFlag = ttt(null, "generate", "--prompt", "hi", "--tempreature", "0.5");
         assertEquals(2, unknownFlag.exit(), unknownFlag.all());
         assertTrue(
-                unknownFlag.err().contains("Unknown option: '--tempreature'"), unknownFlag.all());
+                unknownFlag.err().contains("Unknown options: '--tempreature'"), unknownFlag.all());
+        assertTrue(
+                unknownFlag.err().contains("Possible solutions: --temperature"), unknownFlag.all());
         assertNoStackTrace(unknownFlag);
 
         Run negative = ttt(null, "generate", "--prompt", "hi", "--max-new-tokens", "-5");
