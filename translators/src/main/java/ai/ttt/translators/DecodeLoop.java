@@ -174,7 +174,7 @@ final class DecodeLoop {
      * @return the reason, or {@code null} while it runs
      */
     FinishReason finishReason() {
-        return flushed || finish != null ? finish : null;
+        return finish;
     }
 
     TttTokenizer tokenizer() {

@@ -2,6 +2,7 @@ package ai.ttt.translators;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.engine.FeedResult;
@@ -249,7 +250,7 @@ public final class TttSession implements AutoCloseable {
         try (NDManager call = manager.newSubManager()) {
             NDArray promptArray =
                     ids.length == 0 ? null : call.create(ids, new Shape(1, ids.length));
-            NDArray next = call.zeros(new Shape(1, 1), ai.djl.ndarray.types.DataType.INT64);
+            NDArray next = call.zeros(new Shape(1, 1), DataType.INT64);
             long[] context = concat(tail, ids);
             try (DecodeSteps steps =
                     DecodeSteps.resume(

@@ -1,7 +1,6 @@
 package ai.ttt.cli;
 
 import ai.ttt.translators.GenerationOptions;
-import ai.ttt.translators.SamplingOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,10 +122,5 @@ final class GenerationFlags {
             o = o.withStop(defaultStop);
         }
         return o;
-    }
-
-    /** Returns the default sampling options (for help texts). */
-    static SamplingOptions defaults() {
-        return SamplingOptions.defaults();
     }
 }
