@@ -38,6 +38,12 @@ final class Generations {
         if (prompt == null) {
             throw new IllegalArgumentException("the prompt is null");
         }
+        if (!(ctx.getBlock() instanceof TttStreamingBlock)) {
+            throw new IllegalStateException(
+                    "text generation needs the model's block to be a TttStreamingBlock (as"
+                            + " ai.ttt.zoo.TttBlockFactory builds it); wrap a TttLanguageModel in"
+                            + " new TttStreamingBlock(model)");
+        }
         TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
         long[] ids = TttModels.encodeStart(tokenizer, lm.config(), prompt);
         if (ids.length == 0) {
