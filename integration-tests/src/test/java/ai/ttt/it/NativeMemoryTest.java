@@ -33,7 +33,7 @@ class NativeMemoryTest {
             int engineBefore = TestModels.liveArrays();
             int modelBefore = zoo.getNDManager().getManagedArrays().size();
             for (int i = 0; i < 100; i++) {
-                p.predict("prompt " + i + ", of varying length".repeat(i % 3));
+                p.predict("p" + i + ", longer".repeat(i % 3));
             }
             int engineAfter = TestModels.liveArrays();
             int modelAfter = zoo.getNDManager().getManagedArrays().size();
