@@ -221,7 +221,9 @@ public final class TttSession implements AutoCloseable {
 
     /**
      * Reads a prompt and generates a continuation, handing each piece of text to {@code onText} as
-     * soon as it is complete. The session reads every generated token except a final EOS.
+     * soon as it is complete. The session reads every generated token except a final EOS. Whether
+     * it learns while reading is the session's own setting ({@link #testTimeTraining()}); {@link
+     * GenerationOptions#testTimeTraining()} is not used here.
      *
      * @param prompt the prompt (may be empty to continue from what was read)
      * @param options what to generate
@@ -230,12 +232,6 @@ public final class TttSession implements AutoCloseable {
      */
     public String generate(String prompt, GenerationOptions options, Consumer<String> onText) {
         Objects.requireNonNull(options, "options");
-        if (options.testTimeTraining() != testTimeTraining) {
-            throw new IllegalArgumentException(
-                    "the session was created with test-time training "
-                            + (testTimeTraining ? "on" : "off")
-                            + "; the generation options cannot change that");
-        }
         long[] ids = encode(prompt);
         if (ids.length == 0 && lastLogits == null) {
             throw new IllegalArgumentException(
