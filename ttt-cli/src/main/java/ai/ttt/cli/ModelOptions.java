@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
+import ai.ttt.zoo.TttModelZoo;
+import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -13,7 +15,9 @@ final class ModelOptions {
     @Option(
             names = "--model",
             paramLabel = "DIR",
-            description = "Model directory (config.json, model.safetensors, tokenizer.json).")
+            description =
+                    "Model directory (config.json, model.safetensors, tokenizer.json). Default: the"
+                            + " embedded model ai.ttt:tiny-random (random weights).")
     Path model;
 
     @Option(
@@ -65,10 +69,15 @@ final class ModelOptions {
         return AttentionMode.parse(attention);
     }
 
-    /** Returns the model directory, which must have been given. */
-    Path requireModel() {
+    /**
+     * Returns the model directory: {@code --model}, or the embedded default model extracted.
+     *
+     * @return the directory
+     * @throws IOException if the embedded model cannot be extracted
+     */
+    Path requireModel() throws IOException {
         if (model == null) {
-            throw new UserException("--model DIR is required");
+            return TttModelZoo.defaultModelDirectory();
         }
         return model;
     }

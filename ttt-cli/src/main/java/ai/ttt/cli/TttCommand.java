@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
         version = "ttt 0.1.0 (TTT-E2E for DJL 0.35.1 / PyTorch 2.7.1)",
         description = "TTT-E2E language models on DJL: read, learn while reading, generate.",
         subcommands = {
+            GenerateCommand.class,
+            ChatCommand.class,
             ScoreCommand.class,
             ConvertCommand.class,
             InfoCommand.class,
@@ -95,6 +97,16 @@ public final class TttCommand implements Runnable {
                 || e instanceof IOException
                 || e instanceof UncheckedIOException
                 || e instanceof IllegalArgumentException;
+    }
+
+    /**
+     * Describes a user error in one line (no stack trace).
+     *
+     * @param e the error
+     * @return the message
+     */
+    static String describeError(Throwable e) {
+        return describe(e);
     }
 
     private static String describe(Throwable e) {

@@ -1,0 +1,109 @@
+package ai.ttt.translators;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.NoBatchifyTranslator;
+import ai.djl.translate.TranslatorContext;
+import ai.ttt.block.engine.FeedResult;
+import ai.ttt.block.engine.SequenceState;
+import ai.ttt.block.engine.StateOptions;
+import ai.ttt.block.nn.TttLanguageModel;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Scoring, String → {@link ScoreResult}: the negative log-likelihood of every token of a text, read
+ * with test-time training (argument {@value #TTT} = true, the default) or with the fast weights
+ * kept at W0 ({@code false}). BOS is prepended when the model defines one.
+ *
+ * <p>Each call reads the text with its own sequence state, closed before returning; memory does not
+ * grow with the text's length beyond the per-token results. Prompts of a batch are scored one after
+ * the other.
+ */
+public class ScoringTranslator implements NoBatchifyTranslator<String, ScoreResult> {
+
+    /** Argument name: test-time training on (default) or off. */
+    public static final String TTT = GenerationOptions.TTT;
+
+    private static final String IDS = "ai.ttt.scoring.ids";
+
+    private final TttTokenizer tokenizer;
+    private final boolean testTimeTraining;
+
+    /**
+     * Creates the translator.
+     *
+     * @param tokenizer the model's tokenizer (not closed by the translator)
+     * @param testTimeTraining whether to learn while reading
+     */
+    public ScoringTranslator(TttTokenizer tokenizer, boolean testTimeTraining) {
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+        this.testTimeTraining = testTimeTraining;
+    }
+
+    /**
+     * Creates the translator from DJL arguments ({@value #TTT}, default true).
+     *
+     * @param tokenizer the model's tokenizer
+     * @param arguments Criteria arguments
+     * @return the translator
+     */
+    public static ScoringTranslator fromArguments(
+            TttTokenizer tokenizer, Map<String, ?> arguments) {
+        Object v = Arguments.first(arguments, TTT);
+        return new ScoringTranslator(tokenizer, v == null || Arguments.bool(v, TTT));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDList processInput(TranslatorContext ctx, String input) {
+        if (input == null) {
+            throw new IllegalArgumentException("the text is null");
+        }
+        TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
+        long[] ids = TttModels.encodeStart(tokenizer, lm.config(), input);
+        if (ids.length < 2) {
+            throw new IllegalArgumentException(
+                    "need at least 2 tokens to score (BOS counts), got " + ids.length);
+        }
+        ctx.setAttachment(IDS, ids);
+        return new NDList(); // the Predictor runs no forward pass; processOutput reads the text
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ScoreResult processOutput(TranslatorContext ctx, NDList list) {
+        long[] ids = (long[]) ctx.getAttachment(IDS);
+        TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
+        return score(lm, ids, testTimeTraining, ctx.getNDManager());
+    }
+
+    /**
+     * Reads a token sequence from the start and returns each token's NLL.
+     *
+     * @param lm the model
+     * @param ids the tokens (BOS included if wanted)
+     * @param testTimeTraining whether to learn while reading
+     * @param manager a scratch manager (nothing is left in it)
+     * @return the scores of tokens 1 … n−1
+     */
+    static ScoreResult score(
+            TttLanguageModel lm, long[] ids, boolean testTimeTraining, NDManager manager) {
+        try (NDManager scratch = manager.newSubManager();
+                SequenceState state =
+                        SequenceState.create(
+                                lm,
+                                1,
+                                testTimeTraining
+                                        ? StateOptions.inference()
+                                        : StateOptions.withoutTtt())) {
+            NDArray tokens = scratch.create(ids, new Shape(1, ids.length));
+            FeedResult r = state.feed(tokens, scratch, false);
+            float[] nll = r.targetNll().toFloatArray();
+            return new ScoreResult(Arrays.copyOfRange(ids, 1, ids.length), nll, testTimeTraining);
+        }
+    }
+}

@@ -1,0 +1,535 @@
+package ai.ttt.translators;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.engine.FeedResult;
+import ai.ttt.block.engine.SequenceState;
+import ai.ttt.block.engine.StateOptions;
+import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.block.safetensors.SafetensorsFile;
+import ai.ttt.block.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * A long-lived reading and writing session over one TTT-E2E model: documents are read into the fast
+ * weights, and the session then answers, continuing from everything it has read.
+ *
+ * <p>Everything read (documents, prompts, generated text) goes through one {@link SequenceState}:
+ * each mini-batch of tokens takes a test-time-training step, so what was read is learned into the
+ * fast weights, while attention only looks back a fixed window. Memory therefore does not grow with
+ * how much the session has read: the state holds the fast weights, the window's keys and values and
+ * the open mini-batch, and the session itself keeps only a bounded tail of recent text and ids.
+ *
+ * <p>BOS (when the model defines one) is read once, at the very start of the session.
+ *
+ * <p>A session is not thread-safe. Many sessions may run at once on many threads over one model
+ * (each has its own state; the model is never modified). Close a session to free its memory.
+ */
+public final class TttSession implements AutoCloseable {
+
+    /** Version of the session directory layout written by {@link #save}. */
+    public static final String SESSION_VERSION = "1";
+
+    /** Most recent ids kept (repetition penalty, decoding context). */
+    static final int TAIL_TOKENS = 256;
+
+    /** Most recent characters of text kept ({@link #textTail()}). */
+    static final int TAIL_CHARS = 4096;
+
+    private static final String STATE_FILE = "state.safetensors";
+    private static final String SESSION_FILE = "session.safetensors";
+
+    /** Reports how far reading has got. */
+    @FunctionalInterface
+    public interface ProgressListener {
+        /**
+         * Called after each piece of a document is read.
+         *
+         * @param done tokens read so far of this document
+         * @param total tokens of this document
+         */
+        void progress(long done, long total);
+    }
+
+    private final TttLanguageModel model;
+    private final TttTokenizer tokenizer;
+    private final TttConfig config;
+    private final boolean[] allowed;
+    private final boolean testTimeTraining;
+    private final NDManager manager;
+    private SequenceState state;
+    private NDArray lastLogits;
+    private long[] tail = new long[0];
+    private final StringBuilder textTail = new StringBuilder();
+
+    private TttSession(
+            TttLanguageModel model,
+            TttTokenizer tokenizer,
+            SequenceState state,
+            boolean testTimeTraining) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.config = model.config();
+        this.allowed = tokenizer.decodableMask(config.vocabSize());
+        this.testTimeTraining = testTimeTraining;
+        this.manager = model.manager().newSubManager();
+        this.state = state;
+    }
+
+    /**
+     * Starts an empty session with test-time training.
+     *
+     * @param model the model (shared, never modified)
+     * @param tokenizer its tokenizer (not closed by the session)
+     * @return the session
+     */
+    public static TttSession create(TttLanguageModel model, TttTokenizer tokenizer) {
+        return create(model, tokenizer, true);
+    }
+
+    /**
+     * Starts an empty session.
+     *
+     * @param model the model (shared, never modified)
+     * @param tokenizer its tokenizer (not closed by the session)
+     * @param testTimeTraining whether the fast weights learn while reading (false: a plain
+     *     sliding-window model that forgets what leaves the window)
+     * @return the session
+     */
+    public static TttSession create(
+            TttLanguageModel model, TttTokenizer tokenizer, boolean testTimeTraining) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(tokenizer, "tokenizer");
+        return new TttSession(
+                model, tokenizer, newState(model, testTimeTraining), testTimeTraining);
+    }
+
+    private static SequenceState newState(TttLanguageModel model, boolean ttt) {
+        return SequenceState.create(
+                model, 1, ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+    }
+
+    /**
+     * Reads a document: its tokens are learned into the fast weights.
+     *
+     * @param text the text
+     * @return the number of tokens read (BOS included at the start of a session)
+     */
+    public long ingest(String text) {
+        return ingest(text, null);
+    }
+
+    /**
+     * Reads a document, reporting progress.
+     *
+     * @param text the text
+     * @param listener called after each piece, or {@code null}
+     * @return the number of tokens read (BOS included at the start of a session)
+     */
+    public long ingest(String text, ProgressListener listener) {
+        long[] ids = encode(text);
+        read(ids, listener, null);
+        appendText(text);
+        return ids.length;
+    }
+
+    /**
+     * Reads a text and returns how well the session predicted each of its tokens (then learns it).
+     *
+     * @param text the text
+     * @return the NLL of every token of the text that had a prediction (all of them, unless the
+     *     session is empty and the model has no BOS)
+     */
+    public ScoreResult score(String text) {
+        long[] ids = encode(text);
+        boolean first = state.position() == 0;
+        float[] nll = new float[ids.length];
+        int[] filled = {0};
+        read(
+                ids,
+                null,
+                part -> {
+                    System.arraycopy(part, 0, nll, filled[0], part.length);
+                    filled[0] += part.length;
+                });
+        appendText(text);
+        long[] scored = first ? Arrays.copyOfRange(ids, 1, ids.length) : ids;
+        return new ScoreResult(scored, Arrays.copyOf(nll, filled[0]), testTimeTraining);
+    }
+
+    /**
+     * Returns the logits of the next token, given everything read so far.
+     *
+     * @return one logit per id of the model's vocabulary
+     * @throws IllegalStateException if nothing has been read yet
+     */
+    public float[] nextTokenLogits() {
+        if (lastLogits == null) {
+            throw new IllegalStateException("the session has not read anything yet");
+        }
+        return lastLogits.toFloatArray();
+    }
+
+    /**
+     * Returns −log p(id | everything read so far), without reading the token.
+     *
+     * @param id a token id
+     * @return the negative log-likelihood in nats
+     */
+    public double nextTokenNll(long id) {
+        float[] logits = nextTokenLogits();
+        if (id < 0 || id >= logits.length) {
+            throw new IllegalArgumentException(
+                    "token id " + id + " is outside the vocabulary [0, " + logits.length + ")");
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : logits) {
+            sum += Math.exp(v - max);
+        }
+        return max + Math.log(sum) - logits[(int) id];
+    }
+
+    /**
+     * Reads a prompt and generates a continuation, which the session also reads.
+     *
+     * @param prompt the prompt (may be empty to continue from what was read)
+     * @param options what to generate
+     * @return the generated text
+     */
+    public String generate(String prompt, GenerationOptions options) {
+        return generate(prompt, options, null);
+    }
+
+    /**
+     * Reads a prompt and generates a continuation, handing each piece of text to {@code onText} as
+     * soon as it is complete. The session reads every generated token except a final EOS. Whether
+     * it learns while reading is the session's own setting ({@link #testTimeTraining()}); {@link
+     * GenerationOptions#testTimeTraining()} is not used here.
+     *
+     * @param prompt the prompt (may be empty to continue from what was read)
+     * @param options what to generate
+     * @param onText receives the pieces (whole characters), or {@code null}
+     * @return the generated text
+     */
+    public String generate(String prompt, GenerationOptions options, Consumer<String> onText) {
+        Objects.requireNonNull(options, "options");
+        long[] ids = encode(prompt);
+        if (ids.length == 0 && lastLogits == null) {
+            throw new IllegalArgumentException(
+                    "empty prompt: the session has read nothing and the model has no BOS token");
+        }
+        if (options.maxNewTokens() == 0) {
+            read(ids, null, null);
+            appendText(prompt);
+            return "";
+        }
+        StringBuilder text = new StringBuilder();
+        try (NDManager call = manager.newSubManager()) {
+            NDArray promptArray =
+                    ids.length == 0 ? null : call.create(ids, new Shape(1, ids.length));
+            NDArray next = call.zeros(new Shape(1, 1), DataType.INT64);
+            long[] context = concat(tail, ids);
+            try (DecodeSteps steps =
+                    DecodeSteps.resume(
+                            state,
+                            promptArray,
+                            promptArray == null ? lastLogits : null,
+                            next,
+                            call)) {
+                DecodeLoop loop =
+                        new DecodeLoop(
+                                tokenizer,
+                                allowed,
+                                options,
+                                TttModels.eosIds(options, config),
+                                context,
+                                steps,
+                                next);
+                for (String p = loop.nextPiece(); p != null; p = loop.nextPiece()) {
+                    text.append(p);
+                    if (onText != null) {
+                        onText.accept(p);
+                    }
+                }
+                if (loop.lastTokenPending()) {
+                    loop.writePending();
+                    steps.next();
+                }
+                keepLastLogits(steps.lastLogits());
+                long[] generated = loop.generatedIds();
+                if (!loop.lastTokenPending() && generated.length > 0) {
+                    generated = Arrays.copyOf(generated, generated.length - 1); // EOS not read
+                }
+                appendIds(concat(ids, generated));
+            }
+        }
+        appendText(prompt);
+        appendText(text.toString());
+        return text.toString();
+    }
+
+    /** Reads ids in pieces; {@code nllSink} receives each piece's token NLLs. */
+    private void read(long[] ids, ProgressListener listener, Consumer<float[]> nllSink) {
+        if (ids.length == 0) {
+            return;
+        }
+        int piece = 8 * config.miniBatchSize();
+        for (int start = 0; start < ids.length; start += piece) {
+            int end = Math.min(ids.length, start + piece);
+            try (NDManager scratch = manager.newSubManager()) {
+                NDArray tokens =
+                        scratch.create(
+                                Arrays.copyOfRange(ids, start, end), new Shape(1, end - start));
+                FeedResult r = state.feed(tokens, scratch, false);
+                if (nllSink != null && r.targetNll() != null) {
+                    nllSink.accept(r.targetNll().toFloatArray());
+                }
+                keepLastLogits(r.lastLogits());
+            }
+            if (listener != null) {
+                listener.progress(end, ids.length);
+            }
+        }
+        appendIds(ids);
+    }
+
+    private void keepLastLogits(NDArray logits) {
+        NDArray kept = logits.duplicate();
+        kept.attach(manager);
+        if (lastLogits != null) {
+            lastLogits.close();
+        }
+        lastLogits = kept;
+    }
+
+    private long[] encode(String text) {
+        Objects.requireNonNull(text, "text");
+        if (state.position() == 0) {
+            return TttModels.encodeStart(tokenizer, config, text);
+        }
+        return text.isEmpty() ? new long[0] : tokenizer.encode(text);
+    }
+
+    private void appendIds(long[] ids) {
+        long[] all = concat(tail, ids);
+        tail =
+                all.length <= TAIL_TOKENS
+                        ? all
+                        : Arrays.copyOfRange(all, all.length - TAIL_TOKENS, all.length);
+    }
+
+    private void appendText(String text) {
+        textTail.append(text);
+        if (textTail.length() > TAIL_CHARS) {
+            int cut = textTail.length() - TAIL_CHARS;
+            if (Character.isLowSurrogate(textTail.charAt(cut))) {
+                cut++;
+            }
+            textTail.delete(0, cut);
+        }
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /**
+     * Returns how many tokens the session has read.
+     *
+     * @return the position of the next token
+     */
+    public long position() {
+        return state.position();
+    }
+
+    /**
+     * Returns the end of the text read so far (at most {@value #TAIL_CHARS} characters).
+     *
+     * @return the text tail
+     */
+    public String textTail() {
+        return textTail.toString();
+    }
+
+    /**
+     * Returns whether the session learns while reading.
+     *
+     * @return the test-time-training setting
+     */
+    public boolean testTimeTraining() {
+        return testTimeTraining;
+    }
+
+    /** Forgets everything: back to an empty session (fast weights at W0). */
+    public void reset() {
+        SequenceState fresh = newState(model, testTimeTraining);
+        state.close();
+        state = fresh;
+        if (lastLogits != null) {
+            lastLogits.close();
+            lastLogits = null;
+        }
+        tail = new long[0];
+        textTail.setLength(0);
+    }
+
+    /**
+     * Saves the session into a directory ({@code state.safetensors}: the sequence state; {@code
+     * session.safetensors}: the session's own part). The directory is written next to the target
+     * and moved into place; an existing session directory there is replaced.
+     *
+     * @param dir the directory to create or replace
+     * @throws IOException if writing fails, or {@code dir} exists and is not a session
+     */
+    public void save(Path dir) throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        if (Files.exists(target)
+                && !(Files.isDirectory(target) && Files.exists(target.resolve(SESSION_FILE)))) {
+            throw new FileAlreadyExistsException(
+                    target.toString(), null, "exists and is not a saved session; not replacing it");
+        }
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+        try {
+            state.save(staging.resolve(STATE_FILE));
+            SafetensorsWriter w = new SafetensorsWriter();
+            w.putMetadata("ttt_session_version", SESSION_VERSION);
+            w.putMetadata("position", Long.toString(state.position()));
+            w.putMetadata("test_time_training", Boolean.toString(testTimeTraining));
+            w.putMetadata("text_tail", textTail.toString());
+            try (NDManager scratch = manager.newSubManager()) {
+                w.add("tail_ids", scratch.create(tail.length == 0 ? new long[] {-1} : tail));
+                w.putMetadata("tail_count", Integer.toString(tail.length));
+                if (lastLogits != null) {
+                    w.add("last_logits", lastLogits);
+                }
+                w.write(staging.resolve(SESSION_FILE));
+            }
+            Path old = null;
+            if (Files.exists(target)) {
+                old = parent.resolve("." + target.getFileName() + ".old-" + System.nanoTime());
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            if (old != null) {
+                deleteRecursively(old);
+            }
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(staging);
+            throw e;
+        }
+    }
+
+    /**
+     * Loads a session saved by {@link #save} for the same model.
+     *
+     * @param model the model the session was saved with (same config and precision)
+     * @param tokenizer its tokenizer
+     * @param dir the session directory
+     * @return the session, continuing exactly where the saved one stopped
+     * @throws IOException naming the file if it is missing or not a session of this model
+     */
+    public static TttSession load(TttLanguageModel model, TttTokenizer tokenizer, Path dir)
+            throws IOException {
+        Path sessionFile = dir.resolve(SESSION_FILE);
+        if (!Files.isRegularFile(sessionFile)) {
+            throw new NoSuchFileException(
+                    dir.toString(), null, "not a saved session (no " + SESSION_FILE + ")");
+        }
+        SequenceState state = SequenceState.restore(model, dir.resolve(STATE_FILE));
+        TttSession s = null;
+        try (SafetensorsFile f = SafetensorsFile.open(sessionFile)) {
+            Map<String, String> meta = f.metadata();
+            if (!SESSION_VERSION.equals(meta.get("ttt_session_version"))) {
+                throw new IOException(
+                        sessionFile
+                                + ": not a TTT-E2E session of version "
+                                + SESSION_VERSION
+                                + " (ttt_session_version "
+                                + meta.get("ttt_session_version")
+                                + ")");
+            }
+            boolean ttt = Boolean.parseBoolean(meta.get("test_time_training"));
+            long position = Long.parseLong(meta.get("position"));
+            if (position != state.position()) {
+                throw new IOException(
+                        sessionFile
+                                + ": position "
+                                + position
+                                + " does not match the state's "
+                                + state.position());
+            }
+            s = new TttSession(model, tokenizer, state, ttt);
+            int count = Integer.parseInt(meta.get("tail_count"));
+            try (NDManager scratch = s.manager.newSubManager()) {
+                long[] ids = f.toNDArray("tail_ids", scratch).toLongArray();
+                s.tail = Arrays.copyOf(ids, count);
+            }
+            if (f.contains("last_logits")) {
+                NDArray logits = f.toNDArray("last_logits", s.manager);
+                s.lastLogits = logits;
+            }
+            String text = meta.get("text_tail");
+            s.textTail.append(text == null ? "" : text);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            if (s != null) {
+                s.close();
+            } else {
+                state.close();
+            }
+            if (e instanceof NumberFormatException || e instanceof NullPointerException) {
+                throw new IOException(sessionFile + ": malformed session metadata: " + e, e);
+            }
+            throw e;
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder())
+                    .forEach(
+                            p -> {
+                                try {
+                                    Files.deleteIfExists(p);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            });
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: a hidden, temporary directory
+        }
+    }
+
+    /** Frees the session's state. Closing twice is fine. */
+    @Override
+    public void close() {
+        state.close();
+        manager.close();
+    }
+}

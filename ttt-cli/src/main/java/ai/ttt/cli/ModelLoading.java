@@ -1,0 +1,83 @@
+package ai.ttt.cli;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.ttt.block.ModelDirectory;
+import ai.ttt.translators.TttTokenizer;
+import ai.ttt.zoo.TttBlockFactory;
+import ai.ttt.zoo.TttModelZoo;
+import ai.ttt.zoo.TttTranslatorFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/** Loads models the way a DJL user does: through Criteria, by path or by zoo id. */
+final class ModelLoading {
+
+    private ModelLoading() {}
+
+    /**
+     * Loads the model of {@code --model}, or the embedded default when none is given.
+     *
+     * @param options the model flags
+     * @param input the input type
+     * @param output the output type
+     * @param arguments translator arguments
+     * @param <I> the input type
+     * @param <O> the output type
+     * @return the model
+     * @throws IOException if the model directory is missing or invalid (a user error)
+     */
+    static <I, O> ZooModel<I, O> load(
+            ModelOptions options, Class<I> input, Class<O> output, Map<String, Object> arguments)
+            throws IOException {
+        Device device = options.device();
+        Criteria.Builder<I, O> b =
+                Criteria.builder()
+                        .setTypes(input, output)
+                        .optDevice(device)
+                        .optArguments(arguments)
+                        .optArgument(
+                                TttBlockFactory.PRECISION,
+                                options.precision(device).name().toLowerCase(Locale.ROOT))
+                        .optArgument(
+                                TttBlockFactory.ATTENTION,
+                                options.attention().name().toLowerCase(Locale.ROOT));
+        if (options.model != null) {
+            Path dir = options.model;
+            ModelDirectory.readConfig(dir); // names the missing directory or config.json
+            if (!Files.isRegularFile(dir.resolve(TttTokenizer.TOKENIZER_JSON))) {
+                throw new NoSuchFileException(
+                        dir.resolve(TttTokenizer.TOKENIZER_JSON).toString(),
+                        null,
+                        "the model directory has no tokenizer; copy the model's tokenizer.json"
+                                + " into it");
+            }
+            b.optModelPath(dir).optTranslatorFactory(new TttTranslatorFactory());
+        } else {
+            b.optGroupId(TttModelZoo.GROUP_ID).optArtifactId(TttModelZoo.DEFAULT_MODEL);
+        }
+        try {
+            return b.build().loadModel();
+        } catch (ModelNotFoundException | MalformedModelException e) {
+            throw new UserException("cannot load the model: " + rootMessage(e));
+        }
+    }
+
+    /** The most specific message in a cause chain. */
+    static String rootMessage(Throwable e) {
+        String message = e.getMessage();
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c.getMessage() != null) {
+                message = c.getMessage();
+            }
+        }
+        return message == null ? e.toString() : message;
+    }
+}
