@@ -3,6 +3,7 @@ package ai.ttt.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.engine.FeedResult;
@@ -11,6 +12,7 @@ import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.TensorBinding;
+import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +81,23 @@ public final class MetaObjective {
         JniUtils.setGradMode(true);
         try (SequenceState state = SequenceState.create(model, batch, options, gradient)) {
             FeedResult r = state.feed(tokens, manager, false);
-            return r.chunkLosses().mean();
+            // Each target's NLL is its pre-update prediction; the outer loss is the mean over
+            // sequences and mini-batches of each mini-batch's mean over targets that are not BOS
+            // (with S = 0 this is plain next-token training).
+            NDArray nll = r.targetNll().reshape(batch, targets / b, b);
+            NDArray next = tokens.get(new NDIndex(":, 1:")).reshape(batch, targets / b, b);
+            NDArray valid =
+                    model.config().bosTokenId().isPresent()
+                            ? next.neq(
+                                            TorchOps.constant(
+                                                    manager,
+                                                    (long) model.config().bosTokenId().getAsInt()))
+                                    .toType(nll.getDataType(), false)
+                            : nll.onesLike();
+            NDArray one = TorchOps.constant(manager, 1.0, nll.getDataType());
+            NDArray chunkMeans =
+                    nll.mul(valid).sum(new int[] {2}).div(valid.sum(new int[] {2}).maximum(one));
+            return chunkMeans.mean();
         } finally {
             JniUtils.setGradMode(grad);
         }
