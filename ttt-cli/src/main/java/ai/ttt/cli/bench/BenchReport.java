@@ -1,0 +1,283 @@
+package ai.ttt.cli.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Renders a benchmark's results: the terminal table, the ratios and the plots. */
+public final class BenchReport {
+
+    private static final String FAILED = "failed";
+
+    private BenchReport() {}
+
+    /**
+     * Returns the terminal table of timings and memory, and the op counts if present.
+     *
+     * @param report the {@code bench.json} object
+     * @return the text
+     */
+    public static String table(JsonObject report) {
+        StringBuilder b = new StringBuilder();
+        b.append(
+                String.format(
+                        Locale.ROOT,
+                        "ttt bench: preset %s, %s %s, attention %s, window %d, mini-batch %d,"
+                                + " %d warm-up + %d repeats (median [min–max])%n",
+                        report.get("preset").getAsString(),
+                        report.get("device").getAsString(),
+                        report.get("dtype").getAsString(),
+                        report.get("attention").getAsString(),
+                        report.get("window").getAsInt(),
+                        report.get("mini_batch").getAsInt(),
+                        report.get("warmup").getAsInt(),
+                        report.get("repeats").getAsInt()));
+        String memHeader =
+                "gpu".equals(report.get("device").getAsString()) ? "GPU mem" : "peak RSS";
+        b.append(
+                String.format(
+                        Locale.ROOT,
+                        "%-8s %8s  %-28s %-28s %10s%n",
+                        "mode",
+                        "context",
+                        "prefill s / 1K tokens",
+                        "decode ms / token",
+                        memHeader));
+        for (JsonElement e : report.getAsJsonArray("results")) {
+            JsonObject r = e.getAsJsonObject();
+            String prefill = FAILED;
+            String decode = FAILED;
+            String mem = "";
+            if (!r.has("error")) {
+                prefill = stats(r, "prefill_s_per_1k", "%.4f");
+                decode =
+                        r.has("decode_ms_per_token")
+                                ? stats(r, "decode_ms_per_token", "%.2f")
+                                : "-";
+                long bytes =
+                        r.has("gpu_memory_bytes")
+                                ? r.get("gpu_memory_bytes").getAsLong()
+                                : r.get("peak_rss_bytes").getAsLong();
+                mem = bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
+            }
+            b.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%-8s %8d  %-28s %-28s %10s%n",
+                            r.get("mode").getAsString(),
+                            r.get("context").getAsInt(),
+                            prefill,
+                            decode,
+                            mem));
+        }
+        if (report.has("ratios")) {
+            JsonObject ratios = report.getAsJsonObject("ratios");
+            for (String mode : ratios.keySet()) {
+                JsonObject q = ratios.getAsJsonObject(mode);
+                b.append(
+                        String.format(
+                                Locale.ROOT,
+                                "%s, context %d over %d: prefill %.3f, decode %s, memory %.3f%n",
+                                mode,
+                                q.get("long_context").getAsInt(),
+                                q.get("short_context").getAsInt(),
+                                q.get("prefill").getAsDouble(),
+                                q.has("decode")
+                                        ? String.format(
+                                                Locale.ROOT, "%.3f", q.get("decode").getAsDouble())
+                                        : "-",
+                                q.get("memory").getAsDouble()));
+            }
+        }
+        if (report.has("ops") && report.getAsJsonObject("ops").has("modes")) {
+            JsonObject ops = report.getAsJsonObject("ops");
+            b.append(
+                    String.format(
+                            Locale.ROOT,
+                            "engine ops and host syncs (layer structure of %s on a narrow model):%n",
+                            report.get("preset").getAsString()));
+            b.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%-8s %-22s %10s %10s %10s %8s %8s %8s  %s%n",
+                            "mode",
+                            "per",
+                            "aten ops",
+                            "JNI ops",
+                            "JNI calls",
+                            "reads",
+                            "uploads",
+                            "syncing",
+                            "cross-check"));
+            for (JsonElement e : ops.getAsJsonArray("modes")) {
+                JsonObject m = e.getAsJsonObject();
+                String agree =
+                        m.getAsJsonObject("cross_check").get("agree").getAsBoolean()
+                                ? "agrees"
+                                : "DISAGREES";
+                opsRow(b, m, "prefill_per_mini_batch", "prefill mini-batch", agree);
+                opsRow(b, m, "decode_per_token", "decode token", "");
+                opsRow(b, m, "decode_closing_token", "decode token + step", "");
+                opsRow(b, m, "decode_amortised_per_token", "decode, amortised", "");
+            }
+        }
+        return b.toString();
+    }
+
+    private static void opsRow(
+            StringBuilder b, JsonObject m, String key, String label, String note) {
+        if (!m.has(key)) {
+            return;
+        }
+        JsonObject c = m.getAsJsonObject(key);
+        b.append(
+                String.format(
+                        Locale.ROOT,
+                        "%-8s %-22s %10.1f %10.1f %10.1f %8.2f %8.2f %8.2f  %s%n",
+                        m.get("mode").getAsString(),
+                        label,
+                        c.get("aten_ops").getAsDouble(),
+                        c.get("jni_ops").getAsDouble(),
+                        c.get("jni_calls").getAsDouble(),
+                        c.get("reads").getAsDouble(),
+                        c.get("uploads").getAsDouble(),
+                        c.get("syncing_ops").getAsDouble(),
+                        note));
+    }
+
+    private static String stats(JsonObject r, String key, String format) {
+        Stats s = Stats.fromJson(r.getAsJsonObject(key));
+        return String.format(
+                Locale.ROOT,
+                format + " [" + format + "–" + format + "]",
+                s.median(),
+                s.min(),
+                s.max());
+    }
+
+    /**
+     * Returns, per mode, the longest context's medians over the shortest's (prefill per 1K, decode
+     * per token, peak memory).
+     *
+     * @param results the timing results
+     * @return mode → ratios (modes with fewer than two successful contexts left out)
+     */
+    public static JsonObject ratios(JsonArray results) {
+        Map<String, TreeMap<Integer, JsonObject>> byMode = new LinkedHashMap<>();
+        for (JsonElement e : results) {
+            JsonObject r = e.getAsJsonObject();
+            if (r.has("error")) {
+                continue;
+            }
+            byMode.computeIfAbsent(r.get("mode").getAsString(), k -> new TreeMap<>())
+                    .put(r.get("context").getAsInt(), r);
+        }
+        JsonObject out = new JsonObject();
+        for (Map.Entry<String, TreeMap<Integer, JsonObject>> m : byMode.entrySet()) {
+            if (m.getValue().size() < 2) {
+                continue;
+            }
+            JsonObject s = m.getValue().firstEntry().getValue();
+            JsonObject l = m.getValue().lastEntry().getValue();
+            JsonObject q = new JsonObject();
+            q.addProperty("short_context", m.getValue().firstKey());
+            q.addProperty("long_context", m.getValue().lastKey());
+            q.addProperty("prefill", median(l, "prefill_s_per_1k") / median(s, "prefill_s_per_1k"));
+            if (l.has("decode_ms_per_token") && s.has("decode_ms_per_token")) {
+                q.addProperty(
+                        "decode",
+                        median(l, "decode_ms_per_token") / median(s, "decode_ms_per_token"));
+            }
+            String mem = l.has("gpu_memory_bytes") ? "gpu_memory_bytes" : "peak_rss_bytes";
+            q.addProperty(
+                    "memory", l.get(mem).getAsDouble() / Math.max(1, s.get(mem).getAsDouble()));
+            out.add(m.getKey(), q);
+        }
+        return out;
+    }
+
+    private static double median(JsonObject r, String key) {
+        return r.getAsJsonObject(key).get("median").getAsDouble();
+    }
+
+    /**
+     * Draws a latency plot: one line per mode against context length (log x), medians with the
+     * spread as error bars.
+     *
+     * @param report the {@code bench.json} object
+     * @param key {@code prefill_s_per_1k} or {@code decode_ms_per_token}
+     * @param title the title
+     * @param yLabel the y axis label
+     * @return PNG bytes, or {@code null} if no result has the measure
+     * @throws IOException if encoding fails
+     */
+    public static byte[] plot(JsonObject report, String key, String title, String yLabel)
+            throws IOException {
+        Map<String, List<double[]>> series = new LinkedHashMap<>();
+        for (JsonElement e : report.getAsJsonArray("results")) {
+            JsonObject r = e.getAsJsonObject();
+            if (r.has("error") || !r.has(key)) {
+                continue;
+            }
+            Stats s = Stats.fromJson(r.getAsJsonObject(key));
+            series.computeIfAbsent(r.get("mode").getAsString(), k -> new ArrayList<>())
+                    .add(
+                            new double[] {
+                                r.get("context").getAsDouble(), s.median(), s.min(), s.max()
+                            });
+        }
+        if (series.isEmpty()) {
+            return null;
+        }
+        XYChart chart =
+                new XYChartBuilder()
+                        .width(900)
+                        .height(560)
+                        .title(
+                                title
+                                        + " — "
+                                        + report.get("preset").getAsString()
+                                        + ", "
+                                        + report.get("device").getAsString()
+                                        + " "
+                                        + report.get("dtype").getAsString()
+                                        + ", window "
+                                        + report.get("window").getAsInt())
+                        .xAxisTitle("context length (tokens, log scale)")
+                        .yAxisTitle(yLabel)
+                        .build();
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        for (Map.Entry<String, List<double[]>> s : series.entrySet()) {
+            List<double[]> points = s.getValue();
+            points.sort((p, q) -> Double.compare(p[0], q[0]));
+            double[] x = new double[points.size()];
+            double[] y = new double[points.size()];
+            double[] err = new double[points.size()];
+            for (int i = 0; i < x.length; i++) {
+                double[] p = points.get(i);
+                x[i] = p[0];
+                y[i] = p[1];
+                err[i] = Math.max(p[1] - p[2], p[3] - p[1]);
+            }
+            XYSeries xy = chart.addSeries(s.getKey(), x, y, err);
+            xy.setMarker(SeriesMarkers.CIRCLE);
+        }
+        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    }
+}
