@@ -105,10 +105,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--decode-tokens",
             paramLabel = "N",
+            defaultValue = "32",
             description =
-                    "Tokens decoded after each prefill (0: no decode timing). Default: the"
-                            + " mini-batch size, so one amortised TTT step is included.")
-    Integer decodeTokens;
+                    "Tokens decoded (timed one by one) after each prefill; in ttt-e2e one of them"
+                            + " takes the TTT step, which is amortised over b tokens. 0: no"
+                            + " decode timing. Default: ${DEFAULT-VALUE}.")
+    int decodeTokens;
 
     @Option(
             names = "--warmup",
@@ -121,6 +123,15 @@ public final class BenchCommand implements Callable<Integer> {
             defaultValue = "3",
             description = "Timed runs per configuration. Default: ${DEFAULT-VALUE}.")
     int repeats;
+
+    @Option(
+            names = "--max-minutes",
+            defaultValue = "0",
+            description =
+                    "Per configuration: stop repeating once the timed runs took this long (at"
+                            + " least one runs; bench.json records repeats_done). 0: no limit."
+                            + " Default: ${DEFAULT-VALUE}.")
+    double maxMinutes;
 
     @Option(
             names = "--seed",
@@ -146,6 +157,12 @@ public final class BenchCommand implements Callable<Integer> {
     boolean opsOnly;
 
     @Option(
+            names = "--replot",
+            description =
+                    "Run nothing: read DIR/bench.json and rewrite the table and the plots from it.")
+    boolean replot;
+
+    @Option(
             names = "--profile",
             description =
                     "Also profile one prefill per configuration and report where the time goes.")
@@ -160,6 +177,16 @@ public final class BenchCommand implements Callable<Integer> {
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (replot) {
+            JsonObject report =
+                    JsonParser.parseString(
+                                    Files.readString(
+                                            output.resolve("bench.json"), StandardCharsets.UTF_8))
+                            .getAsJsonObject();
+            writePlots(report);
+            System.out.print(BenchReport.table(report));
+            return 0;
+        }
         BenchPreset shape = BenchPreset.parse(preset);
         List<BenchMode> modeList = parseModes();
         String dev = device.toLowerCase(Locale.ROOT);
@@ -182,7 +209,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UserException("--attention " + attention + " must be fused or plain");
         }
         validate();
-        int decode = decodeTokens == null ? miniBatch : decodeTokens;
+        int decode = decodeTokens;
         Files.createDirectories(output);
         JsonObject report = new JsonObject();
         report.addProperty("tool", "ttt bench");
@@ -197,6 +224,7 @@ public final class BenchCommand implements Callable<Integer> {
         report.addProperty("decode_tokens", decode);
         report.addProperty("warmup", warmup);
         report.addProperty("repeats", repeats);
+        report.addProperty("max_minutes", maxMinutes);
         report.addProperty("seed", seed);
         report.add("machine", machine());
         report.add("definitions", definitions());
@@ -212,6 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
         base.addProperty("repeats", repeats);
         base.addProperty("seed", seed);
         base.addProperty("profile", profile);
+        base.addProperty("max_seconds", maxMinutes * 60);
         Path work = Files.createTempDirectory("ttt-bench-");
         int failures = 0;
         if (noOps && opsOnly) {
@@ -262,6 +291,17 @@ public final class BenchCommand implements Callable<Integer> {
             deleteTree(work);
         }
         writeJson(report);
+        writePlots(report);
+        System.out.print(BenchReport.table(report));
+        System.out.println("wrote " + output.resolve("bench.json"));
+        if (failures > 0) {
+            throw new UserException(
+                    failures + " configuration(s) failed; see the errors above and bench.json");
+        }
+        return 0;
+    }
+
+    private void writePlots(JsonObject report) throws IOException {
         byte[] prefillPng =
                 BenchReport.plot(
                         report, "prefill_s_per_1k", "Prefill latency", "seconds per 1K tokens");
@@ -274,13 +314,6 @@ public final class BenchCommand implements Callable<Integer> {
         if (decodePng != null) {
             AtomicFile.write(output.resolve("bench-decode.png"), decodePng);
         }
-        System.out.print(BenchReport.table(report));
-        System.out.println("wrote " + output.resolve("bench.json"));
-        if (failures > 0) {
-            throw new UserException(
-                    failures + " configuration(s) failed; see the errors above and bench.json");
-        }
-        return 0;
     }
 
     private void writeJson(JsonObject report) throws IOException {
@@ -311,7 +344,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (miniBatch < 1) {
             throw new UserException("--mini-batch " + miniBatch + " must be at least 1");
         }
-        if (decodeTokens != null && decodeTokens < 0) {
+        if (decodeTokens < 0) {
             throw new UserException("--decode-tokens " + decodeTokens + " must be ≥ 0");
         }
         if (warmup < 0 || repeats < 1) {
@@ -385,9 +418,13 @@ public final class BenchCommand implements Callable<Integer> {
                         + " fresh state, divided by context/1024; ends with one value read back");
         d.addProperty(
                 "decode_ms_per_token",
-                "milliseconds per token of decode_tokens single-token feeds right after that"
-                        + " prefill (a real prefilled state, not a synthetic one), TTT steps that"
-                        + " fall due included; ends with one value read back");
+                "amortised milliseconds per token: decode_tokens single-token feeds on the state"
+                        + " that prefilled the context (real, not synthetic), each ending with one"
+                        + " value read back as sampling would; in ttt-e2e untimed filler tokens"
+                        + " first bring the open mini-batch close to full so that one decode"
+                        + " token takes the TTT step, and the figure is ((b-1) x plain token +"
+                        + " that token) / b; decode_plain_ms_per_token and decode_ttt_step_ms"
+                        + " give the parts");
         d.addProperty(
                 "peak_rss_bytes",
                 "VmHWM of the child JVM that ran only this configuration (weights, JVM and"
@@ -401,7 +438,9 @@ public final class BenchCommand implements Callable<Integer> {
         d.addProperty(
                 "full_window",
                 "full attention runs the same engine with the window set to every token fed"
-                        + " (context + 1 + decode_tokens + 1), so no key is ever dropped");
+                        + " (context + 1 + decode_tokens + 1), so no key is ever dropped; the"
+                        + " engine then attends every chunk to the whole preallocated ring, empty"
+                        + " slots masked");
         d.addProperty(
                 "ops",
                 "counted on a narrow model (d=64, 4 heads, MLP 128, vocabulary 512) with the"

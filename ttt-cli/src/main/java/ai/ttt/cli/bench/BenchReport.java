@@ -50,17 +50,26 @@ public final class BenchReport {
         b.append(
                 String.format(
                         Locale.ROOT,
-                        "%-8s %8s  %-28s %-28s %10s%n",
+                        "%-8s %8s  %-28s %-28s %10s %9s%n",
                         "mode",
                         "context",
                         "prefill s / 1K tokens",
                         "decode ms / token",
-                        memHeader));
+                        memHeader,
+                        "CPU/wall"));
         for (JsonElement e : report.getAsJsonArray("results")) {
             JsonObject r = e.getAsJsonObject();
             String prefill = FAILED;
             String decode = FAILED;
             String mem = "";
+            String cpu = "";
+            if (r.has("prefill_cpu_per_wall")) {
+                cpu =
+                        String.format(
+                                Locale.ROOT,
+                                "%.2f",
+                                Stats.fromJson(r.getAsJsonObject("prefill_cpu_per_wall")).median());
+            }
             if (!r.has("error")) {
                 prefill = stats(r, "prefill_s_per_1k", "%.4f");
                 decode =
@@ -76,12 +85,13 @@ public final class BenchReport {
             b.append(
                     String.format(
                             Locale.ROOT,
-                            "%-8s %8d  %-28s %-28s %10s%n",
+                            "%-8s %8d  %-28s %-28s %10s %9s%n",
                             r.get("mode").getAsString(),
                             r.get("context").getAsInt(),
                             prefill,
                             decode,
-                            mem));
+                            mem,
+                            cpu));
         }
         if (report.has("ratios")) {
             JsonObject ratios = report.getAsJsonObject("ratios");
@@ -209,6 +219,33 @@ public final class BenchReport {
         return out;
     }
 
+    private static double log2(double v) {
+        return Math.log(v) / Math.log(2);
+    }
+
+    /**
+     * Labels a tick of the log2 axis with its token count: 11 → "2K", 11.5 → "2.9K", 17 → "128K"
+     * (distinct labels for distinct ticks, which XChart requires).
+     *
+     * @param log2 a tick position
+     * @return the label
+     */
+    public static String powerOfTwoLabel(double log2) {
+        double v = Math.pow(2, log2);
+        if (v >= 1 << 20) {
+            return trim(v / (1 << 20)) + "M";
+        }
+        if (v >= 1024) {
+            return trim(v / 1024) + "K";
+        }
+        return trim(v);
+    }
+
+    private static String trim(double v) {
+        String s = String.format(Locale.ROOT, "%.1f", v);
+        return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
+    }
+
     private static double median(JsonObject r, String key) {
         return r.getAsJsonObject(key).get("median").getAsDouble();
     }
@@ -259,7 +296,20 @@ public final class BenchReport {
                         .xAxisTitle("context length (tokens, log scale)")
                         .yAxisTitle(yLabel)
                         .build();
-        chart.getStyler().setXAxisLogarithmic(true);
+        // Log x: the axis carries log2(context) and labels whole powers of two (XChart's own
+        // logarithmic axis labels decades only, e.g. a lone "1E4" between 2K and 16K).
+        double lo = Double.MAX_VALUE;
+        double hi = -Double.MAX_VALUE;
+        for (List<double[]> points : series.values()) {
+            for (double[] p : points) {
+                lo = Math.min(lo, log2(p[0]));
+                hi = Math.max(hi, log2(p[0]));
+            }
+        }
+        double pad = Math.max(0.3, (hi - lo) * 0.05);
+        chart.getStyler().setXAxisMin(Math.floor(lo) - pad);
+        chart.getStyler().setXAxisMax(Math.ceil(hi) + pad);
+        chart.getStyler().setxAxisTickLabelsFormattingFunction(BenchReport::powerOfTwoLabel);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
@@ -271,7 +321,7 @@ public final class BenchReport {
             double[] err = new double[points.size()];
             for (int i = 0; i < x.length; i++) {
                 double[] p = points.get(i);
-                x[i] = p[0];
+                x[i] = log2(p[0]);
                 y[i] = p[1];
                 err[i] = Math.max(p[1] - p[2], p[3] - p[1]);
             }

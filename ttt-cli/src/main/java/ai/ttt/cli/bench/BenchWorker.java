@@ -24,8 +24,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -108,11 +110,15 @@ public final class BenchWorker {
         int context = spec.get("context").getAsInt();
         int warmup = spec.get("warmup").getAsInt();
         int repeats = spec.get("repeats").getAsInt();
+        double budgetSeconds = spec.has("max_seconds") ? spec.get("max_seconds").getAsDouble() : 0;
         boolean profile = spec.has("profile") && spec.get("profile").getAsBoolean();
         int promptLength = context + 1;
+        int fill = mode.testTimeTraining() ? fillBeforeDecode(context) : 0;
         TttConfig config =
                 preset.config(
-                        mode, windowFor(mode, window, promptLength + decodeTokens), miniBatch);
+                        mode,
+                        windowFor(mode, window, promptLength + fill + decodeTokens),
+                        miniBatch);
         Engine.getEngine("PyTorch").setRandomSeed((int) seed);
         JsonObject out = new JsonObject();
         out.addProperty("mode", mode.label());
@@ -130,51 +136,103 @@ public final class BenchWorker {
                             precision,
                             attention.kernel(device));
             out.addProperty("rss_after_build_bytes", MemoryProbe.rss());
-            long[] ids = randomTokens(config.vocabSize(), promptLength + decodeTokens);
-            NDArray prompt =
-                    manager.create(slice(ids, 0, promptLength), new Shape(1, promptLength));
-            NDArray[] decode = new NDArray[decodeTokens];
+            long[] ids = randomTokens(config.vocabSize(), promptLength + fill + decodeTokens);
+            Inputs in = new Inputs();
+            in.prompt = manager.create(slice(ids, 0, promptLength), new Shape(1, promptLength));
+            in.fill =
+                    fill == 0
+                            ? null
+                            : manager.create(
+                                    slice(ids, promptLength, promptLength + fill),
+                                    new Shape(1, fill));
+            in.decode = new NDArray[decodeTokens];
             for (int i = 0; i < decodeTokens; i++) {
-                decode[i] =
-                        manager.create(
-                                slice(ids, promptLength + i, promptLength + i + 1),
-                                new Shape(1, 1));
+                int at = promptLength + fill + i;
+                in.decode[i] = manager.create(slice(ids, at, at + 1), new Shape(1, 1));
             }
             StateOptions options =
                     mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt();
-            double[] prefill = new double[repeats];
-            double[] decodeMs = new double[repeats];
+            List<double[]> runs = new ArrayList<>();
+            out.addProperty("load_average_before", MemoryProbe.loadAverage());
+            long firstTimed = 0;
             for (int r = 0; r < warmup + repeats; r++) {
-                double[] t = runOnce(model, options, prompt, decode, manager);
+                if (r == warmup) {
+                    firstTimed = System.nanoTime();
+                }
+                Run t = runOnce(model, options, in, manager, mode.testTimeTraining());
                 if (r >= warmup) {
-                    prefill[r - warmup] = t[0] / (context / 1024.0);
-                    decodeMs[r - warmup] =
-                            decodeTokens == 0 ? Double.NaN : t[1] * 1000 / decodeTokens;
+                    runs.add(
+                            new double[] {
+                                t.prefillSeconds / (context / 1024.0),
+                                t.amortisedDecodeMs(miniBatch),
+                                t.prefillCpuSeconds / t.prefillSeconds,
+                                t.decodeCpuPerWall(),
+                                t.ordinaryDecodeMs(),
+                                t.stepMs()
+                            });
                 }
                 System.err.printf(
-                        "  %s %s context %d: %s %d/%d: prefill %.2f s, decode %.1f ms/token%n",
+                        Locale.ROOT,
+                        "  %s %s context %d: %s %d/%d: prefill %.2f s (CPU/wall %.2f),"
+                                + " decode %.1f ms/token amortised (%.1f plain, TTT step %.0f"
+                                + " ms)%n",
                         preset.label(),
                         mode.label(),
                         context,
                         r < warmup ? "warm-up" : "repeat",
                         r < warmup ? r + 1 : r - warmup + 1,
                         r < warmup ? warmup : repeats,
-                        t[0],
-                        decodeTokens == 0 ? Double.NaN : t[1] * 1000 / decodeTokens);
+                        t.prefillSeconds,
+                        t.prefillCpuSeconds / t.prefillSeconds,
+                        t.amortisedDecodeMs(miniBatch),
+                        t.ordinaryDecodeMs(),
+                        t.stepMs());
+                boolean overBudget =
+                        budgetSeconds > 0
+                                && r >= warmup
+                                && (System.nanoTime() - firstTimed) / 1e9 > budgetSeconds;
+                if (overBudget && r < warmup + repeats - 1) {
+                    System.err.printf(
+                            Locale.ROOT,
+                            "  %s %s context %d: stopping after %d repeat(s), over the %.0f s"
+                                    + " budget%n",
+                            preset.label(),
+                            mode.label(),
+                            context,
+                            runs.size(),
+                            budgetSeconds);
+                    break;
+                }
             }
-            out.add("prefill_s_per_1k", Stats.of(prefill).toJson());
+            out.addProperty("load_average_after", MemoryProbe.loadAverage());
+            out.addProperty("repeats_done", runs.size());
+            out.add("prefill_s_per_1k", column(runs, 0).toJson());
+            out.add("prefill_cpu_per_wall", column(runs, 2).toJson());
             if (decodeTokens > 0) {
-                out.add("decode_ms_per_token", Stats.of(decodeMs).toJson());
+                out.add("decode_ms_per_token", column(runs, 1).toJson());
+                out.add("decode_cpu_per_wall", column(runs, 3).toJson());
+                out.add("decode_plain_ms_per_token", column(runs, 4).toJson());
+                if (mode.testTimeTraining()) {
+                    out.add("decode_ttt_step_ms", column(runs, 5).toJson());
+                }
             }
             out.addProperty("prefill_tokens", promptLength);
             out.addProperty("prefill_ttt_steps", mode.testTimeTraining() ? context / miniBatch : 0);
             out.addProperty("decode_tokens", decodeTokens);
+            out.addProperty("decode_fill_tokens", fill);
             out.addProperty(
-                    "decode_ttt_steps",
-                    mode.testTimeTraining() ? decodeTtTSteps(context, decodeTokens) : 0);
-            out.addProperty("decode_start", "state that prefilled the context (not synthetic)");
+                    "decode_ttt_steps", mode.testTimeTraining() && decodeTokens > 0 ? 1 : 0);
+            out.addProperty(
+                    "decode_start",
+                    "the state that prefilled the context (not synthetic)"
+                            + (fill > 0
+                                    ? ", then "
+                                            + fill
+                                            + " untimed tokens so that the mini-batch closes"
+                                            + " midway through the timed decode tokens"
+                                    : ""));
             if (profile) {
-                out.add("profile", profilePrefill(model, options, prompt, manager, context));
+                out.add("profile", profilePrefill(model, options, in, manager, context));
             }
         }
         out.addProperty("peak_rss_bytes", MemoryProbe.peakRss());
@@ -189,47 +247,114 @@ public final class BenchWorker {
     }
 
     /**
-     * Returns how many test-time-training steps decoding n tokens after a prefill of context + 1
-     * tokens takes: the prefill leaves the last mini-batch open with (context mod b) + 1 inputs; a
-     * step runs when a decoded token arrives to find b inputs waiting.
+     * Returns how many untimed tokens to feed between the prefill and the timed decode so that the
+     * open mini-batch fills up halfway through the decode tokens and one TTT step runs there. After
+     * a prefill of context + 1 tokens the open mini-batch holds (context mod b) + 1 inputs; the
+     * step runs when a token arrives to find b waiting.
+     *
+     * @param context T
+     * @return the filler length in [0, b)
      */
-    private int decodeTtTSteps(int context, int n) {
-        int open = context % miniBatch + 1;
-        int steps = 0;
-        for (int i = 0; i < n; i++) {
-            if (open == miniBatch) {
-                steps++;
-                open = 0;
-            }
-            open++;
+    int fillBeforeDecode(int context) {
+        if (decodeTokens == 0) {
+            return 0;
         }
-        return steps;
+        int open = context % miniBatch + 1;
+        int before = decodeTokens / 2; // ordinary tokens before the closing one
+        return Math.floorMod(miniBatch - before - open, miniBatch);
     }
 
-    /** Returns {prefill seconds, decode seconds} of one fresh state. */
-    private static double[] runOnce(
+    private static Stats column(List<double[]> runs, int i) {
+        double[] v = new double[runs.size()];
+        for (int r = 0; r < v.length; r++) {
+            v[r] = runs.get(r)[i];
+        }
+        return Stats.of(v);
+    }
+
+    /** The device inputs of a run, uploaded once before any timing. */
+    private static final class Inputs {
+        NDArray prompt;
+        NDArray fill;
+        NDArray[] decode;
+    }
+
+    /** The times of one run. */
+    private static final class Run {
+        double prefillSeconds;
+        double prefillCpuSeconds;
+        double decodeSeconds;
+        double decodeCpuSeconds;
+        double ordinarySeconds;
+        int ordinaryTokens;
+        double closingSeconds = Double.NaN;
+
+        double ordinaryDecodeMs() {
+            return ordinaryTokens == 0 ? Double.NaN : ordinarySeconds * 1000 / ordinaryTokens;
+        }
+
+        /** ((b − 1) ordinary tokens + the one that takes the step) / b; no step: ordinary. */
+        double amortisedDecodeMs(int b) {
+            if (Double.isNaN(closingSeconds)) {
+                return ordinaryDecodeMs();
+            }
+            return ((b - 1) * ordinaryDecodeMs() + closingSeconds * 1000) / b;
+        }
+
+        double stepMs() {
+            return closingSeconds * 1000 - ordinaryDecodeMs();
+        }
+
+        double decodeCpuPerWall() {
+            return decodeSeconds == 0 ? Double.NaN : decodeCpuSeconds / decodeSeconds;
+        }
+    }
+
+    /**
+     * Runs a fresh state: a timed prefill, the untimed filler, then timed single-token decoding,
+     * each token ending with one value read back (as sampling would).
+     */
+    private Run runOnce(
             TttLanguageModel model,
             StateOptions options,
-            NDArray prompt,
-            NDArray[] decode,
-            NDManager manager) {
+            Inputs in,
+            NDManager manager,
+            boolean ttt) {
+        Run t = new Run();
         try (NDManager run = manager.newSubManager();
                 SequenceState state = SequenceState.create(model, 1, options)) {
+            long c0 = MemoryProbe.processCpuNanos();
             long t0 = System.nanoTime();
-            FeedResult p = state.feed(prompt, run, false);
+            FeedResult p = state.feed(in.prompt, run, false);
             readOne(p.lastLogits());
             long t1 = System.nanoTime();
-            for (int i = 0; i < decode.length; i++) {
+            t.prefillSeconds = (t1 - t0) / 1e9;
+            t.prefillCpuSeconds = (MemoryProbe.processCpuNanos() - c0) / 1e9;
+            if (in.fill != null) {
                 try (NDManager step = run.newSubManager()) {
-                    FeedResult d = state.feed(decode[i], step, false);
-                    if (i == decode.length - 1) {
-                        readOne(d.lastLogits());
-                    }
+                    state.feed(in.fill, step, false);
                 }
             }
-            long t2 = System.nanoTime();
-            return new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+            long d0 = MemoryProbe.processCpuNanos();
+            for (NDArray token : in.decode) {
+                boolean closing = ttt && state.openCount() == miniBatch;
+                long s0 = System.nanoTime();
+                try (NDManager step = run.newSubManager()) {
+                    FeedResult d = state.feed(token, step, false);
+                    readOne(d.lastLogits());
+                }
+                double seconds = (System.nanoTime() - s0) / 1e9;
+                t.decodeSeconds += seconds;
+                if (closing) {
+                    t.closingSeconds = seconds;
+                } else {
+                    t.ordinarySeconds += seconds;
+                    t.ordinaryTokens++;
+                }
+            }
+            t.decodeCpuSeconds = (MemoryProbe.processCpuNanos() - d0) / 1e9;
         }
+        return t;
     }
 
     /** The host synchronisation at a measurement boundary: one value read back. */
@@ -240,23 +365,26 @@ public final class BenchWorker {
     }
 
     private JsonObject profilePrefill(
-            TttLanguageModel model,
-            StateOptions options,
-            NDArray prompt,
-            NDManager manager,
-            int context)
+            TttLanguageModel model, StateOptions options, Inputs in, NDManager manager, int context)
             throws IOException {
         Path trace = Files.createTempFile("ttt-bench-profile-", ".json");
         try (NDManager run = manager.newSubManager();
                 SequenceState state = SequenceState.create(model, 1, options)) {
             JniUtils.startProfile(false, false, false);
-            FeedResult p = state.feed(prompt, run, false);
+            FeedResult p = state.feed(in.prompt, run, false);
             readOne(p.lastLogits());
             JniUtils.stopProfile(trace.toString());
             TraceSummary s = TraceSummary.read(trace);
             int chunks = (context + miniBatch) / miniBatch;
             JsonObject o = s.timeBreakdown(20);
             o.addProperty("mini_batches", chunks);
+            if (in.decode.length > 0) {
+                JniUtils.startProfile(false, false, false);
+                FeedResult d = state.feed(in.decode[0], run, false);
+                readOne(d.lastLogits());
+                JniUtils.stopProfile(trace.toString());
+                o.add("decode_token", TraceSummary.read(trace).timeBreakdown(15));
+            }
             o.addProperty(
                     "note",
                     "one prefill under PyTorch's profiler (its overhead included); self_ms is"

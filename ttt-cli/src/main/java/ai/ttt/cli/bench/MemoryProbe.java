@@ -33,6 +33,34 @@ public final class MemoryProbe {
         return status("VmRSS:");
     }
 
+    /**
+     * Returns the CPU time this process has used, all threads.
+     *
+     * @return nanoseconds, or −1 if the JVM cannot tell
+     */
+    public static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os =
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /**
+     * Returns the system's load averages ({@code /proc/loadavg}): on a shared machine, how much
+     * else was running.
+     *
+     * @return e.g. {@code "3.12 2.80 2.10 4/512 1234"}, or {@code "n/a"}
+     */
+    public static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg"), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "n/a";
+        }
+    }
+
     private static long status(String key) {
         try {
             for (String line : Files.readAllLines(STATUS, StandardCharsets.UTF_8)) {

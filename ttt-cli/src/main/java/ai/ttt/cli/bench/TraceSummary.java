@@ -48,6 +48,9 @@ public final class TraceSummary {
                     "aten::equal",
                     "aten::_assert_async");
 
+    /** The name under which a TorchScript module call is recorded. */
+    private static final String KERNEL_CALL = "forward";
+
     private final Map<String, Long> topLevel;
     private final Map<String, Double> topLevelMillis;
     private final Map<String, Double> selfMillis;
@@ -118,6 +121,7 @@ public final class TraceSummary {
             byThread.computeIfAbsent(e.thread, k -> new ArrayList<>()).add(e);
         }
         Map<String, List<Event>> tops = new HashMap<>();
+        Map<Event, String> kernels = new HashMap<>();
         Map<String, Double> self = new TreeMap<>();
         Map<String, Long> syncing = new TreeMap<>();
         long first = Long.MAX_VALUE;
@@ -140,6 +144,14 @@ public final class TraceSummary {
                     last = Math.max(last, e.end);
                 } else {
                     childTime.merge(stack.get(stack.size() - 1), e.end - e.start, Long::sum);
+                    Event root = stack.get(0);
+                    if (KERNEL_CALL.equals(root.name) && !kernels.containsKey(root)) {
+                        if (e.name.contains("scaled_dot_product")) {
+                            kernels.put(root, "forward (attention kernel)");
+                        } else if (e.name.startsWith("autograd::")) {
+                            kernels.put(root, "forward (autograd.grad kernel: TTT backward)");
+                        }
+                    }
                 }
                 stack.add(e);
                 if (SYNCING_OPS.contains(e.name)) {
@@ -168,7 +180,8 @@ public final class TraceSummary {
             }
             for (Event e : t.getValue()) {
                 topLevel.merge(e.name, 1L, Long::sum);
-                topMillis.merge(e.name, (e.end - e.start) / 1e6, Double::sum);
+                topMillis.merge(
+                        kernels.getOrDefault(e, e.name), (e.end - e.start) / 1e6, Double::sum);
             }
         }
         double span = events.isEmpty() ? 0 : (last - first) / 1e6;
