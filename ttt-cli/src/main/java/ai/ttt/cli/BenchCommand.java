@@ -125,6 +125,17 @@ public final class BenchCommand implements Callable<Integer> {
     int repeats;
 
     @Option(
+            names = "--prefill-piece",
+            paramLabel = "N",
+            defaultValue = "0",
+            description =
+                    "Feed the prefill in calls of N tokens (a multiple of the mini-batch), the"
+                            + " rest in a last call; 0: the whole context in one call. The engine"
+                            + " keeps a call's intermediates until it returns. Default:"
+                            + " ${DEFAULT-VALUE}.")
+    int prefillPiece;
+
+    @Option(
             names = "--max-minutes",
             defaultValue = "0",
             description =
@@ -159,8 +170,19 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--replot",
             description =
-                    "Run nothing: read DIR/bench.json and rewrite the table and the plots from it.")
+                    "Run nothing: read DIR/bench.json, recompute the ratios, and rewrite the"
+                            + " table and the plots from it.")
     boolean replot;
+
+    @Option(
+            names = "--ops-mini-batches",
+            paramLabel = "M",
+            defaultValue = "0",
+            description =
+                    "Mini-batches the op counts average over (the engine holds a feed call's"
+                            + " intermediates, so memory grows with M). 0: ceil(window/b) + 1, so"
+                            + " the rings wrap at least once. Default: ${DEFAULT-VALUE}.")
+    int opsMiniBatches;
 
     @Option(
             names = "--profile",
@@ -183,6 +205,9 @@ public final class BenchCommand implements Callable<Integer> {
                                     Files.readString(
                                             output.resolve("bench.json"), StandardCharsets.UTF_8))
                             .getAsJsonObject();
+            // Ratios are derived; recompute them with this version's definitions.
+            report.add("ratios", BenchReport.ratios(report.getAsJsonArray("results")));
+            writeJson(report);
             writePlots(report);
             System.out.print(BenchReport.table(report));
             return 0;
@@ -225,6 +250,7 @@ public final class BenchCommand implements Callable<Integer> {
         report.addProperty("warmup", warmup);
         report.addProperty("repeats", repeats);
         report.addProperty("max_minutes", maxMinutes);
+        report.addProperty("prefill_piece", prefillPiece);
         report.addProperty("seed", seed);
         report.add("machine", machine());
         report.add("definitions", definitions());
@@ -241,6 +267,8 @@ public final class BenchCommand implements Callable<Integer> {
         base.addProperty("seed", seed);
         base.addProperty("profile", profile);
         base.addProperty("max_seconds", maxMinutes * 60);
+        base.addProperty("prefill_piece", prefillPiece);
+        base.addProperty("ops_mini_batches", opsMiniBatches);
         Path work = Files.createTempDirectory("ttt-bench-");
         int failures = 0;
         if (noOps && opsOnly) {
@@ -346,6 +374,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (decodeTokens < 0) {
             throw new UserException("--decode-tokens " + decodeTokens + " must be ≥ 0");
+        }
+        if (prefillPiece < 0 || prefillPiece % miniBatch != 0) {
+            throw new UserException(
+                    "--prefill-piece "
+                            + prefillPiece
+                            + " must be 0 or a multiple of the mini-batch "
+                            + miniBatch);
         }
         if (warmup < 0 || repeats < 1) {
             throw new UserException("--warmup must be ≥ 0 and --repeats ≥ 1");

@@ -50,6 +50,8 @@ class BenchCommandTest {
                             "0",
                             "--repeats",
                             "2",
+                            "--prefill-piece",
+                            "32",
                             "--output",
                             out.toString());
         } finally {
@@ -91,6 +93,7 @@ class BenchCommandTest {
         assertEquals(Set.of("ttt-e2e@32", "ttt-e2e@64", "full@32", "full@64"), seen);
         JsonObject e2e64 = find(results, "ttt-e2e", 64);
         assertEquals(4, e2e64.get("prefill_ttt_steps").getAsInt());
+        assertEquals(3, e2e64.get("prefill_feed_calls").getAsInt()); // 32 + 32 + 1 tokens
         assertEquals(1, e2e64.get("decode_ttt_steps").getAsInt());
         assertEquals(24, e2e64.getAsJsonObject("config").get("window").getAsInt());
         assertEquals(1, e2e64.getAsJsonObject("config").get("suffix_layers").getAsInt());

@@ -100,11 +100,18 @@ public final class BenchReport {
                 b.append(
                         String.format(
                                 Locale.ROOT,
-                                "%s, context %d over %d: prefill %.3f, decode %s, memory %.3f%n",
+                                "%s, context %d over %d: prefill %.3f (CPU time %s), decode %s,"
+                                        + " memory %.3f%n",
                                 mode,
                                 q.get("long_context").getAsInt(),
                                 q.get("short_context").getAsInt(),
                                 q.get("prefill").getAsDouble(),
+                                q.has("prefill_cpu")
+                                        ? String.format(
+                                                Locale.ROOT,
+                                                "%.3f",
+                                                q.get("prefill_cpu").getAsDouble())
+                                        : "-",
                                 q.has("decode")
                                         ? String.format(
                                                 Locale.ROOT, "%.3f", q.get("decode").getAsDouble())
@@ -211,6 +218,11 @@ public final class BenchReport {
                         "decode",
                         median(l, "decode_ms_per_token") / median(s, "decode_ms_per_token"));
             }
+            double shortCpu = cpuSecondsPer1k(s);
+            double longCpu = cpuSecondsPer1k(l);
+            if (!Double.isNaN(shortCpu) && !Double.isNaN(longCpu)) {
+                q.addProperty("prefill_cpu", longCpu / shortCpu);
+            }
             String mem = l.has("gpu_memory_bytes") ? "gpu_memory_bytes" : "peak_rss_bytes";
             q.addProperty(
                     "memory", l.get(mem).getAsDouble() / Math.max(1, s.get(mem).getAsDouble()));
@@ -244,6 +256,27 @@ public final class BenchReport {
     private static String trim(double v) {
         String s = String.format(Locale.ROOT, "%.1f", v);
         return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
+    }
+
+    /**
+     * Returns the median over repeats of the prefill's process CPU seconds per 1K tokens (wall time
+     * × CPU/wall of each run): less sensitive than wall time to other processes on a shared
+     * machine, more to threads spinning.
+     *
+     * @param r a timing result
+     * @return the median, or NaN if the result has no CPU figures
+     */
+    public static double cpuSecondsPer1k(JsonObject r) {
+        if (!r.has("prefill_cpu_per_wall") || !r.has("prefill_s_per_1k")) {
+            return Double.NaN;
+        }
+        JsonArray wall = r.getAsJsonObject("prefill_s_per_1k").getAsJsonArray("runs");
+        JsonArray cpu = r.getAsJsonObject("prefill_cpu_per_wall").getAsJsonArray("runs");
+        double[] v = new double[wall.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = wall.get(i).getAsDouble() * cpu.get(i).getAsDouble();
+        }
+        return Stats.of(v).median();
     }
 
     private static double median(JsonObject r, String key) {

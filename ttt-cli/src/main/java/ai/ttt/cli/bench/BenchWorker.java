@@ -138,7 +138,17 @@ public final class BenchWorker {
             out.addProperty("rss_after_build_bytes", MemoryProbe.rss());
             long[] ids = randomTokens(config.vocabSize(), promptLength + fill + decodeTokens);
             Inputs in = new Inputs();
-            in.prompt = manager.create(slice(ids, 0, promptLength), new Shape(1, promptLength));
+            int piece = spec.has("prefill_piece") ? spec.get("prefill_piece").getAsInt() : 0;
+            if (piece <= 0 || piece >= promptLength) {
+                piece = promptLength;
+            }
+            List<NDArray> pieces = new ArrayList<>();
+            for (int from = 0; from < promptLength; from += piece) {
+                int to = Math.min(promptLength, from + piece);
+                pieces.add(manager.create(slice(ids, from, to), new Shape(1, to - from)));
+            }
+            in.prompt = pieces.toArray(new NDArray[0]);
+            out.addProperty("prefill_feed_calls", in.prompt.length);
             in.fill =
                     fill == 0
                             ? null
@@ -274,7 +284,7 @@ public final class BenchWorker {
 
     /** The device inputs of a run, uploaded once before any timing. */
     private static final class Inputs {
-        NDArray prompt;
+        NDArray[] prompt;
         NDArray fill;
         NDArray[] decode;
     }
@@ -325,7 +335,11 @@ public final class BenchWorker {
                 SequenceState state = SequenceState.create(model, 1, options)) {
             long c0 = MemoryProbe.processCpuNanos();
             long t0 = System.nanoTime();
-            FeedResult p = state.feed(in.prompt, run, false);
+            FeedResult p = null;
+            for (NDArray piece : in.prompt) {
+                closeAll(p);
+                p = state.feed(piece, run, false);
+            }
             readOne(p.lastLogits());
             long t1 = System.nanoTime();
             t.prefillSeconds = (t1 - t0) / 1e9;
@@ -357,6 +371,19 @@ public final class BenchWorker {
         return t;
     }
 
+    /** Frees a feed's outputs (earlier prefill pieces' results are not needed). */
+    private static void closeAll(FeedResult r) {
+        if (r == null) {
+            return;
+        }
+        for (NDArray a :
+                new NDArray[] {r.targetNll(), r.chunkLosses(), r.logits(), r.lastLogits()}) {
+            if (a != null) {
+                a.close();
+            }
+        }
+    }
+
     /** The host synchronisation at a measurement boundary: one value read back. */
     private static float readOne(NDArray a) {
         try (NDArray v = a.get(new NDIndex("0, 0"))) {
@@ -371,7 +398,10 @@ public final class BenchWorker {
         try (NDManager run = manager.newSubManager();
                 SequenceState state = SequenceState.create(model, 1, options)) {
             JniUtils.startProfile(false, false, false);
-            FeedResult p = state.feed(in.prompt, run, false);
+            FeedResult p = null;
+            for (NDArray piece : in.prompt) {
+                p = state.feed(piece, run, false);
+            }
             readOne(p.lastLogits());
             JniUtils.stopProfile(trace.toString());
             TraceSummary s = TraceSummary.read(trace);
@@ -415,9 +445,13 @@ public final class BenchWorker {
     }
 
     private JsonObject opsOfMode(BenchMode mode) throws IOException {
-        // A: the first mini-batch; B: enough more that the windows' rings wrap at least once.
+        // A: the first mini-batch; B: by default enough more that the rings wrap at least once.
         int shortBatches = 1;
-        int longBatches = shortBatches + (window + miniBatch - 1) / miniBatch + 1;
+        int extra =
+                spec.has("ops_mini_batches") && spec.get("ops_mini_batches").getAsInt() > 0
+                        ? spec.get("ops_mini_batches").getAsInt()
+                        : (window + miniBatch - 1) / miniBatch + 1;
+        int longBatches = shortBatches + extra;
         int longPrompt = longBatches * miniBatch + 1;
         int decodeSpan = miniBatch;
         TttConfig config =
@@ -584,8 +618,4 @@ public final class BenchWorker {
         o.addProperty("mini_batch", c.miniBatchSize());
         return o;
     }
-
-    /** For tests: the keys a timing result has. */
-    static final List<String> TIMING_KEYS =
-            List.of("mode", "context", "prefill_s_per_1k", "peak_rss_bytes");
 }
