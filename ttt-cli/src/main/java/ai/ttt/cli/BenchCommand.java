@@ -187,7 +187,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--profile",
             description =
-                    "Also profile one prefill per configuration and report where the time goes.")
+                    "Also profile one prefill and one decode token per configuration and report"
+                            + " where the time goes.")
     boolean profile;
 
     @Option(

@@ -343,7 +343,7 @@ public final class BenchReport {
         chart.getStyler().setXAxisMin(Math.floor(lo) - pad);
         chart.getStyler().setXAxisMax(Math.ceil(hi) + pad);
         chart.getStyler().setxAxisTickLabelsFormattingFunction(BenchReport::powerOfTwoLabel);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         for (Map.Entry<String, List<double[]>> s : series.entrySet()) {

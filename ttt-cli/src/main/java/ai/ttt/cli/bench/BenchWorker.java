@@ -517,7 +517,8 @@ public final class BenchWorker {
                     token = measure(() -> state.feed(decode[0], step, false));
                 }
                 OpCounts closing = null;
-                for (int i = 1; i < decodeSpan; i++) {
+                // Only TTT-E2E has a closing token to wait for.
+                for (int i = 1; mode.testTimeTraining() && i < decodeSpan; i++) {
                     try (NDManager step = run.newSubManager()) {
                         NDArray t = decode[i];
                         if (mode.testTimeTraining() && state.openCount() == miniBatch) {
