@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             ScoreCommand.class,
             ConvertCommand.class,
             InfoCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class TttCommand implements Runnable {
