@@ -35,10 +35,14 @@ public final class KingJamesBible {
     public static String runBible() throws IOException {
         Process p;
         try {
-            p = new ProcessBuilder("bible", "-f", "Gen1:1-Rev22:21").redirectErrorStream(true).start();
+            p =
+                    new ProcessBuilder("bible", "-f", "Gen1:1-Rev22:21")
+                            .redirectErrorStream(true)
+                            .start();
         } catch (IOException e) {
             throw new IOException(
-                    "the program 'bible' was not found; install it with: apt-get install bible-kjv", e);
+                    "the program 'bible' was not found; install it with: apt-get install bible-kjv",
+                    e);
         }
         String text;
         try (InputStream in = p.getInputStream()) {
@@ -46,7 +50,11 @@ public final class KingJamesBible {
         }
         try {
             if (p.waitFor() != 0) {
-                throw new IOException("bible exited with " + p.exitValue() + ": " + text.lines().findFirst().orElse(""));
+                throw new IOException(
+                        "bible exited with "
+                                + p.exitValue()
+                                + ": "
+                                + text.lines().findFirst().orElse(""));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -85,7 +93,9 @@ public final class KingJamesBible {
             if (!m.matches()) {
                 throw new IOException("line " + lineNo + " is not a verse: " + line);
             }
-            books.computeIfAbsent(m.group(1), k -> new StringBuilder()).append(m.group(2)).append('\n');
+            books.computeIfAbsent(m.group(1), k -> new StringBuilder())
+                    .append(m.group(2))
+                    .append('\n');
         }
         Map<String, String> out = new LinkedHashMap<>();
         books.forEach((k, v) -> out.put(k, v.toString()));

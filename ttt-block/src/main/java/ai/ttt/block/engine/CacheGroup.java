@@ -11,12 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The KV caches of a group of layers that keep the same number of slots C, and the bookkeeping of
+ * The KV caches of a group of layers that keep the same number of slots, and the bookkeeping of
  * which absolute position each slot holds.
  *
- * <p>The prefix layers keep C = k − 1 slots (the window before a chunk); the suffix layers keep C =
- * k − 1 + b, so that a mini-batch completed by decoding can be re-run for its test-time-training
- * step with the window before it still cached. Two storage modes share this class:
+ * <p>Every layer keeps C = k − 1 + b slots: the window before a chunk of up to b new positions plus
+ * the chunk itself. So a chunk can be written into the cache first and attended there, with no copy
+ * of the cache (the usual path), and a mini-batch completed by decoding can be re-run for its
+ * test-time-training step with the window before it still cached. Two storage modes share this
+ * class:
  *
  * <ul>
  *   <li>ring (inference): preallocated {@code [B, Hkv, C, hd]} buffers written in place at slot
@@ -25,15 +27,15 @@ import java.util.List;
  *       last C, so gradients flow through cached keys and values.
  * </ul>
  *
- * <p>The slot positions live on the device ({@code [C]} int64, −2⁴⁰ for empty slots) so that the
- * attention mask is built there without a host round trip.
+ * <p>The slot positions live on the device ({@code [C]} int64, −2⁴⁰ for empty slots), so masks are
+ * built there without a host round trip. Until the ring has wrapped, only its filled prefix is
+ * attended (a full-attention model does not pay for empty slots).
  */
-final class CacheGroup implements AutoCloseable {
+final class CacheGroup {
 
     static final long EMPTY = -(1L << 40);
 
     private final int capacity;
-    private final int window;
     private final boolean functional;
     private final List<Layer> layers = new ArrayList<>();
     private final NDArray zeroI;
@@ -41,8 +43,9 @@ final class CacheGroup implements AutoCloseable {
     private final NDArray emptyI;
     private final NDArray zeroMask;
     private final NDArray blockedMask;
-    private NDArray slotPositions; // [C] int64
-    private long written; // positions 0 … written−1 have been appended
+    private NDArray slotPositions; // ring: [C]; functional: [≤ C], oldest first
+    private NDArray previousPositions; // functional: the slots before the current chunk
+    private long written; // positions 0 … written−1 have been announced
     private long pendingStart;
     private int pendingCount;
 
@@ -50,23 +53,23 @@ final class CacheGroup implements AutoCloseable {
      * Creates the group.
      *
      * @param manager owns the buffers (the state's manager)
-     * @param capacity C slots (may be 0)
+     * @param capacity C slots
      * @param window k
      * @param functional training mode
      * @param maskType the type of masks (the matmul type)
      */
     CacheGroup(NDManager manager, int capacity, int window, boolean functional, DataType maskType) {
         this.capacity = capacity;
-        this.window = window;
         this.functional = functional;
         this.zeroI = TorchOps.constant(manager, 0L);
         this.windowI = TorchOps.constant(manager, (long) window);
         this.emptyI = TorchOps.constant(manager, EMPTY);
         this.zeroMask = manager.zeros(new Shape(), maskType);
         this.blockedMask = manager.full(new Shape(), Float.NEGATIVE_INFINITY, maskType);
-        if (capacity > 0) {
-            slotPositions = manager.full(new Shape(capacity), EMPTY, DataType.INT64);
-        }
+        this.slotPositions =
+                functional
+                        ? manager.zeros(new Shape(0), DataType.INT64)
+                        : manager.full(new Shape(capacity), EMPTY, DataType.INT64);
     }
 
     /**
@@ -82,7 +85,7 @@ final class CacheGroup implements AutoCloseable {
     KeyValueCache addLayer(
             NDManager manager, long batch, long kvHeads, long headDim, DataType type) {
         Layer l = new Layer();
-        if (capacity > 0) {
+        if (!functional) {
             Shape s = new Shape(batch, kvHeads, capacity, headDim);
             l.keys = manager.zeros(s, type);
             l.values = manager.zeros(s, type);
@@ -101,61 +104,85 @@ final class CacheGroup implements AutoCloseable {
     }
 
     /**
-     * Builds the additive mask of n queries over the C slots followed by the n new positions: a key
-     * is visible iff its position j satisfies i − k &lt; j ≤ i, and a cached slot only if it
-     * precedes the chunk (slots of the chunk itself, cached by decoding, are hidden so a re-run of
-     * the chunk sees its own fresh keys instead).
+     * Announces the next chunk of positions and records them in the slot positions; each layer of
+     * the group then appends its keys and values for them once.
+     *
+     * @param start first position
+     * @param queryPositions {@code [n]} int64 positions {@code start …}
+     */
+    void beginChunk(long start, NDArray queryPositions) {
+        if (start != written) {
+            throw new IllegalStateException(
+                    "cache holds positions up to " + written + ", chunk starts at " + start);
+        }
+        int count = (int) queryPositions.getShape().get(0);
+        if (count > capacity) {
+            throw new IllegalArgumentException(
+                    "a chunk of " + count + " positions exceeds the cache of " + capacity);
+        }
+        pendingStart = start;
+        pendingCount = count;
+        if (functional) {
+            previousPositions = slotPositions;
+            slotPositions = trim(slotPositions.concat(queryPositions, 0), 0);
+        } else {
+            writeRing(slotPositions, queryPositions, 0);
+        }
+        written = start + count;
+    }
+
+    /**
+     * Builds the mask of n queries over the cached slots alone (the chunk's own keys are in the
+     * cache): a key at position j is visible to a query at i iff i − k &lt; j ≤ i.
+     *
+     * @param queryPositions {@code [n]} int64
+     * @return {@code [n, C']} of 0 and −∞, C' the attended slots
+     */
+    NDArray cacheMask(NDArray queryPositions) {
+        return band(queryPositions, visible(slotPositions));
+    }
+
+    /**
+     * Builds the mask of n queries over the cached slots before the chunk followed by the chunk's
+     * own n fresh keys. Slots that hold positions of the chunk itself (written by {@link
+     * #beginChunk}, or cached while decoding it) are hidden: the fresh keys stand for them.
      *
      * @param queryPositions {@code [n]} int64, consecutive from chunkStart
      * @param chunkStart 0-d int64, the first query position
-     * @return {@code [n, C + n]} of 0 and −∞
+     * @return {@code [n, C' + n]} of 0 and −∞
      */
-    NDArray mask(NDArray queryPositions, NDArray chunkStart) {
-        long n = queryPositions.getShape().get(0);
-        NDArray keyPositions = queryPositions;
-        if (capacity > 0) {
-            NDArray cached = TorchOps.where(slotPositions.lt(chunkStart), slotPositions, emptyI);
-            keyPositions = cached.concat(queryPositions, 0);
+    NDArray concatMask(NDArray queryPositions, NDArray chunkStart) {
+        NDArray before = functional ? previousPositions : visible(slotPositions);
+        NDArray keys = queryPositions;
+        if (before.getShape().get(0) > 0) {
+            NDArray hidden = TorchOps.where(before.lt(chunkStart), before, emptyI);
+            keys = hidden.concat(queryPositions, 0);
         }
+        return band(queryPositions, keys);
+    }
+
+    private NDArray band(NDArray queryPositions, NDArray keyPositions) {
+        long n = queryPositions.getShape().get(0);
         long m = keyPositions.getShape().get(0);
         NDArray distance = queryPositions.reshape(n, 1).sub(keyPositions.reshape(1, m));
         NDArray visible = distance.gte(zeroI).logicalAnd(distance.lt(windowI));
         return TorchOps.where(visible, zeroMask, blockedMask);
     }
 
-    /**
-     * Announces the positions the next appends belong to (every layer of the group appends once).
-     *
-     * @param start first position
-     * @param count number of positions
-     */
-    void beginChunk(long start, int count) {
-        if (start != written) {
-            throw new IllegalStateException(
-                    "cache holds positions up to " + written + ", chunk starts at " + start);
-        }
-        pendingStart = start;
-        pendingCount = count;
+    /** The slots attended: all of them once the ring has wrapped, else its filled prefix. */
+    private NDArray visible(NDArray ringAxis0) {
+        long filled = filled();
+        return filled == capacity || functional
+                ? ringAxis0
+                : ringAxis0.get(new NDIndex().addSliceDim(0, filled));
+    }
+
+    private long filled() {
+        return Math.min(capacity, written);
     }
 
     /**
-     * Records the chunk's positions once every layer has appended.
-     *
-     * @param queryPositions {@code [n]} int64 positions of the chunk
-     */
-    void endChunk(NDArray queryPositions) {
-        if (capacity > 0) {
-            if (functional) {
-                slotPositions = trim(slotPositions.concat(queryPositions, 0), 0);
-            } else {
-                writeRing(slotPositions, queryPositions, 0);
-            }
-        }
-        written = pendingStart + pendingCount;
-    }
-
-    /**
-     * Returns how many positions have been appended.
+     * Returns how many positions have been announced.
      *
      * @return the next position
      */
@@ -176,7 +203,7 @@ final class CacheGroup implements AutoCloseable {
     /**
      * Returns the slot positions (for saving).
      *
-     * @return {@code [C]} int64, or {@code null} when C = 0
+     * @return {@code [C]} int64
      */
     NDArray slotPositions() {
         return slotPositions;
@@ -222,12 +249,6 @@ final class CacheGroup implements AutoCloseable {
         return index.addSliceDim(from, to);
     }
 
-    /** {@inheritDoc} */
-    @Override
-    public void close() {
-        // Buffers belong to the state's manager and close with it.
-    }
-
     /** One layer's keys and values. */
     private final class Layer implements KeyValueCache {
         private NDArray keys;
@@ -236,24 +257,31 @@ final class CacheGroup implements AutoCloseable {
         /** {@inheritDoc} */
         @Override
         public NDArray keys() {
-            return keys;
+            return attended(keys);
         }
 
         /** {@inheritDoc} */
         @Override
         public NDArray values() {
-            return values;
+            return attended(values);
+        }
+
+        private NDArray attended(NDArray buffer) {
+            if (buffer == null) {
+                return null;
+            }
+            long filled = filled();
+            return functional || filled == capacity
+                    ? buffer
+                    : buffer.get(new NDIndex().addAllDim().addAllDim().addSliceDim(0, filled));
         }
 
         /** {@inheritDoc} */
         @Override
         public void append(NDArray k, NDArray v) {
-            if (capacity == 0) {
-                return;
-            }
             if (functional) {
-                keys = trim(keys.concat(k, 2), 2);
-                values = trim(values.concat(v, 2), 2);
+                keys = keys == null ? k : trim(keys.concat(k, 2), 2);
+                values = values == null ? v : trim(values.concat(v, 2), 2);
             } else {
                 writeRing(keys, k, 2);
                 writeRing(values, v, 2);

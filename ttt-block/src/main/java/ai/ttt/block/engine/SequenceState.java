@@ -12,6 +12,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.AttentionInputs;
+import ai.ttt.block.nn.AttentionInputs.CacheUse;
 import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.KeyValueCache;
 import ai.ttt.block.nn.RotaryEmbedding;
@@ -84,7 +85,7 @@ public final class SequenceState implements AutoCloseable {
         DataType matmul = model.precision().matmul();
         int k = config.slidingWindow();
         boolean functional = options.differentiable();
-        this.prefix = new CacheGroup(manager, k - 1, k, functional, matmul);
+        this.prefix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul);
         this.suffix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul);
         for (DecoderBlock layer : model.layers()) {
             CacheGroup g = layer.hasPrime() ? suffix : prefix;
@@ -171,6 +172,16 @@ public final class SequenceState implements AutoCloseable {
         }
     }
 
+    /** What a {@link #feed} computes besides updating the state. */
+    public enum Outputs {
+        /** Only the logits of the last token (generation: the cheapest). */
+        LAST_LOGITS,
+        /** The NLL of every fed token that had a prediction, and the last logits (scoring). */
+        TARGET_NLL,
+        /** Also the logits of every fed token. */
+        ALL_LOGITS
+    }
+
     /**
      * Feeds n more tokens of every sequence (a prompt, or one sampled token while decoding).
      *
@@ -180,6 +191,19 @@ public final class SequenceState implements AutoCloseable {
      * @return NLLs, inner losses and logits
      */
     public FeedResult feed(NDArray tokens, NDManager out, boolean keepLogits) {
+        return feed(tokens, out, keepLogits ? Outputs.ALL_LOGITS : Outputs.TARGET_NLL);
+    }
+
+    /**
+     * Feeds n more tokens of every sequence.
+     *
+     * @param tokens {@code [B, n]} int64 ids on the model's device
+     * @param out the manager that will own the result arrays
+     * @param outputs what to compute besides the state update
+     * @return the requested outputs ({@code targetNll} is {@code null} with {@link
+     *     Outputs#LAST_LOGITS})
+     */
+    public FeedResult feed(NDArray tokens, NDManager out, Outputs outputs) {
         Shape shape = tokens.getShape();
         if (shape.dimension() != 2 || shape.get(0) != batch || shape.get(1) < 1) {
             throw new IllegalArgumentException(
@@ -190,25 +214,21 @@ public final class SequenceState implements AutoCloseable {
         }
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(options.differentiable());
-        NDScope scope = options.differentiable() ? null : new NDScope();
         try {
-            FeedResult result = feedChunks(tokens, keepLogits);
-            NDArray[] owned = {
-                result.targetNll(), result.chunkLosses(), result.logits(), result.lastLogits()
-            };
-            for (NDArray a : owned) {
+            FeedResult result = feedChunks(tokens, outputs);
+            for (NDArray a :
+                    new NDArray[] {
+                        result.targetNll(),
+                        result.chunkLosses(),
+                        result.logits(),
+                        result.lastLogits()
+                    }) {
                 if (a != null) {
                     a.attach(out);
-                    if (scope != null) {
-                        NDScope.unregister(a);
-                    }
                 }
             }
             return result;
         } finally {
-            if (scope != null) {
-                scope.close();
-            }
             JniUtils.setGradMode(gradMode);
         }
     }
@@ -239,75 +259,125 @@ public final class SequenceState implements AutoCloseable {
         }
     }
 
-    private FeedResult feedChunks(NDArray tokens, boolean keepLogits) {
+    private FeedResult feedChunks(NDArray tokens, Outputs outputs) {
         int n = (int) tokens.getShape().get(1);
         boolean ttt = openHidden != null;
+        boolean wantNll = outputs != Outputs.LAST_LOGITS;
         List<NDArray> nll = new ArrayList<>();
         List<NDArray> losses = new ArrayList<>();
         List<NDArray> logits = new ArrayList<>();
-        if (lastLogits != null) {
-            nll.add(inner.tokenNll(lastLogits.expandDims(1), slice(tokens, 0, 1)));
+        if (lastLogits != null && wantNll) {
+            NDArray first = slice(tokens, 0, 1);
+            nll.add(
+                    scoped(
+                                    () ->
+                                            new Segment(
+                                                    inner.tokenNll(lastLogits.expandDims(1), first),
+                                                    null,
+                                                    null,
+                                                    null))
+                            .nll);
         }
         NDArray newLast = null;
         int i = 0;
         while (i < n) {
             if (ttt && openCount == miniBatch) {
-                losses.add(closeOpenMiniBatch(slice(tokens, i, i + 1)));
+                NDArray next = slice(tokens, i, i + 1);
+                losses.add(
+                        scoped(() -> new Segment(null, closeOpenMiniBatch(next), null, null)).loss);
             }
             int room = ttt ? miniBatch - openCount : miniBatch;
             int len = Math.min(n - i, room);
             boolean complete = i + len < n;
             NDArray inputs = slice(tokens, i, i + len);
             int targetCount = complete ? len : len - 1;
-            NDArray targets = targetCount > 0 ? slice(tokens, i + 1, i + 1 + targetCount) : null;
+            NDArray targets =
+                    wantNll || ttt
+                            ? targetCount > 0 ? slice(tokens, i + 1, i + 1 + targetCount) : null
+                            : null;
             boolean step = ttt && openCount == 0 && len == miniBatch && complete;
-            Segment s = runSegment(inputs, targets, step);
-            if (s.nll != null) {
-                nll.add(s.nll);
-            }
-            if (s.loss != null) {
-                losses.add(s.loss);
-            }
-            if (keepLogits) {
-                logits.add(s.logits);
-            }
-            if (ttt && !step) {
-                keepForMiniBatch(s.suffixInput, inputs, len);
-            }
-            if (!complete) {
-                newLast = s.logits.get(new NDIndex(":, {}", len - 1));
+            Segment s = scoped(() -> runSegment(inputs, targets, step, outputs, complete));
+            addIfPresent(nll, s.nll);
+            addIfPresent(losses, s.loss);
+            addIfPresent(logits, s.logits);
+            if (s.last != null) {
+                newLast = s.last;
             }
             i += len;
         }
         setLastLogits(newLast);
         NDArray lastCopy = lastLogits.duplicate();
         return new FeedResult(
-                join(nll, 1),
-                losses.isEmpty() ? null : NDArrays.stack(new NDList(losses), 1),
-                keepLogits ? join(logits, 1) : null,
+                wantNll ? join(nll, 1) : null,
+                losses.isEmpty() ? null : stack(losses),
+                outputs == Outputs.ALL_LOGITS ? join(logits, 1) : null,
                 lastCopy);
     }
 
-    /** The outputs of one chunk. */
-    private record Segment(NDArray nll, NDArray loss, NDArray logits, NDArray suffixInput) {}
+    /**
+     * The outputs of one chunk that the caller keeps (all else is freed with the chunk).
+     *
+     * @param nll {@code [B, t]} NLL of the chunk's known targets, or {@code null}
+     * @param loss {@code [B]} the inner loss if the chunk took a step, or {@code null}
+     * @param logits {@code [B, n, V]} if all logits were asked for, or {@code null}
+     * @param last {@code [B, V]} logits of the chunk's last token if it is the feed's last, or null
+     */
+    private record Segment(NDArray nll, NDArray loss, NDArray logits, NDArray last) {}
 
-    private Segment runSegment(NDArray inputs, NDArray targets, boolean step) {
+    /** Runs a chunk inside its own scope (inference), so its temporaries are freed at once. */
+    private Segment scoped(java.util.function.Supplier<Segment> chunk) {
+        if (options.differentiable()) {
+            return chunk.get();
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            Segment s = chunk.get();
+            for (NDArray a : new NDArray[] {s.nll, s.loss, s.logits, s.last}) {
+                if (a != null) {
+                    NDScope.unregister(a);
+                }
+            }
+            return s;
+        }
+    }
+
+    private static void addIfPresent(List<NDArray> list, NDArray a) {
+        if (a != null) {
+            list.add(a);
+        }
+    }
+
+    /** Which rows of a chunk need logits. */
+    private static boolean allRows(boolean step, boolean hasTargets, Outputs outputs) {
+        return step
+                || outputs == Outputs.ALL_LOGITS
+                || (hasTargets && outputs != Outputs.LAST_LOGITS);
+    }
+
+    private Segment runSegment(
+            NDArray inputs, NDArray targets, boolean step, Outputs outputs, boolean complete) {
         int len = (int) inputs.getShape().get(1);
         boolean differentiable = options.differentiable();
         NDArray queryPositions = positions(len, positionOnDevice);
         try (RotaryEmbedding.Tables rope = model.rope().tables(queryPositions)) {
-            prefix.beginChunk(position, len);
-            suffix.beginChunk(position, len);
+            prefix.beginChunk(position, queryPositions);
+            suffix.beginChunk(position, queryPositions);
             NDArray h = model.embed(inputs);
             List<DecoderBlock> layers = model.layers();
             int firstSuffix = config.numPrefixLayers();
             if (firstSuffix > 0) {
                 AttentionInputs in =
-                        new AttentionInputs(
-                                rope,
-                                prefix.mask(queryPositions, positionOnDevice),
-                                differentiable,
-                                true);
+                        differentiable
+                                ? new AttentionInputs(
+                                        rope,
+                                        prefix.concatMask(queryPositions, positionOnDevice),
+                                        true,
+                                        CacheUse.CONCAT_THEN_APPEND)
+                                : new AttentionInputs(
+                                        rope,
+                                        prefix.cacheMask(queryPositions),
+                                        false,
+                                        CacheUse.APPEND_THEN_ATTEND);
                 for (int l = 0; l < firstSuffix; l++) {
                     h = layers.get(l).forward(h, in, caches.get(l), null, null);
                 }
@@ -317,18 +387,22 @@ public final class SequenceState implements AutoCloseable {
                 JniUtils.setGradMode(true);
             }
             if (firstSuffix < layers.size()) {
-                AttentionInputs in =
-                        new AttentionInputs(
-                                rope,
-                                suffix.mask(queryPositions, positionOnDevice),
-                                differentiable || step,
-                                true);
-                h = suffixLayers(h, in);
+                Pass pass = differentiable ? Pass.TRAIN : step ? Pass.STEP : Pass.FORWARD;
+                h = suffixLayers(h, rope, queryPositions, positionOnDevice, pass);
             }
-            NDArray logits = model.logits(h);
+            NDArray logits = null;
+            NDArray last = null;
+            if (allRows(step, targets != null, outputs)) {
+                logits = model.logits(h);
+                if (!complete) {
+                    last = logits.get(new NDIndex(":, {}", len - 1));
+                }
+            } else if (!complete) {
+                last = model.logits(h.get(new NDIndex(":, {}:", len - 1))).squeeze(1);
+            }
             NDArray nll = null;
             NDArray loss = null;
-            if (targets != null) {
+            if (targets != null && logits != null) {
                 long t = targets.getShape().get(1);
                 NDArray predicting = t == len ? logits : logits.get(new NDIndex(":, 0:{}", t));
                 nll = inner.tokenNll(predicting, targets);
@@ -337,11 +411,76 @@ public final class SequenceState implements AutoCloseable {
                 loss = inner.chunkLoss(nll, targets);
                 takeStep(loss);
             }
-            prefix.endChunk(queryPositions);
-            suffix.endChunk(queryPositions);
+            if (openHidden != null && !step) {
+                keepForMiniBatch(suffixInput, inputs, len);
+            }
             advance(len);
-            return new Segment(detachUnlessTraining(nll), loss, logits, suffixInput);
+            if (!differentiable) {
+                last = last == null ? null : last.duplicate();
+                nll = nll == null ? null : nll.stopGradient();
+                loss = loss == null ? null : loss.stopGradient();
+            }
+            return new Segment(nll, loss, outputs == Outputs.ALL_LOGITS ? logits : null, last);
         }
+    }
+
+    /** How the suffix blocks run over a chunk. */
+    private enum Pass {
+        /** No step: every layer writes its keys into the cache and attends there. */
+        FORWARD,
+        /**
+         * A step on a fresh chunk: the first suffix layer's keys do not depend on the fast weights
+         * and go to the cache first; later layers attend to [cache ; fresh keys] so the gradient
+         * flows through the chunk's own keys, and append them after.
+         */
+        STEP,
+        /** A step on a decoded chunk already in the cache (no writes). */
+        RERUN,
+        /** Training: everything functional. */
+        TRAIN
+    }
+
+    private NDArray suffixLayers(
+            NDArray h,
+            RotaryEmbedding.Tables rope,
+            NDArray queryPositions,
+            NDArray chunkStart,
+            Pass pass) {
+        List<DecoderBlock> layers = model.layers();
+        int firstSuffix = config.numPrefixLayers();
+        NDArray cacheMask = null;
+        NDArray concatMask = null;
+        for (int l = firstSuffix; l < layers.size(); l++) {
+            int j = l - firstSuffix;
+            CacheUse use;
+            switch (pass) {
+                case FORWARD:
+                    use = CacheUse.APPEND_THEN_ATTEND;
+                    break;
+                case STEP:
+                    use = j == 0 ? CacheUse.APPEND_THEN_ATTEND : CacheUse.CONCAT_THEN_APPEND;
+                    break;
+                case RERUN:
+                    use = j == 0 ? CacheUse.CACHE_ONLY : CacheUse.CONCAT;
+                    break;
+                default:
+                    use = CacheUse.CONCAT_THEN_APPEND;
+                    break;
+            }
+            boolean viaCache = use == CacheUse.APPEND_THEN_ATTEND || use == CacheUse.CACHE_ONLY;
+            if (viaCache && cacheMask == null) {
+                cacheMask = suffix.cacheMask(queryPositions);
+            }
+            if (!viaCache && concatMask == null) {
+                concatMask = suffix.concatMask(queryPositions, chunkStart);
+            }
+            boolean differentiable = pass == Pass.TRAIN || (pass != Pass.FORWARD && j > 0);
+            AttentionInputs in =
+                    new AttentionInputs(
+                            rope, viaCache ? cacheMask : concatMask, differentiable, use);
+            h = layers.get(l).forward(h, in, caches.get(l), fast.gateUp(j), fast.down(j));
+        }
+        return h;
     }
 
     /** Re-runs the suffix blocks on the completed open mini-batch and takes its step. */
@@ -351,25 +490,22 @@ public final class SequenceState implements AutoCloseable {
         NDArray queryPositions = positions(miniBatch, start);
         try (RotaryEmbedding.Tables rope = model.rope().tables(queryPositions)) {
             JniUtils.setGradMode(true);
-            AttentionInputs in =
-                    new AttentionInputs(rope, suffix.mask(queryPositions, start), true, false);
-            NDArray h = suffixLayers(openHidden, in);
+            NDArray h = suffixLayers(openHidden, rope, queryPositions, start, Pass.RERUN);
             NDArray targets = openTokens.get(new NDIndex(":, 1:"));
             NDArray loss = inner.chunkLoss(inner.tokenNll(model.logits(h), targets), targets);
             takeStep(loss);
             openCount = 0;
-            return loss;
+            return options.differentiable() ? loss : loss.stopGradient();
         }
     }
 
-    private NDArray suffixLayers(NDArray h, AttentionInputs in) {
-        List<DecoderBlock> layers = model.layers();
-        int firstSuffix = config.numPrefixLayers();
-        for (int l = firstSuffix; l < layers.size(); l++) {
-            int j = l - firstSuffix;
-            h = layers.get(l).forward(h, in, caches.get(l), fast.gateUp(j), fast.down(j));
-        }
-        return h;
+    private static NDArray stack(List<NDArray> losses) {
+        NDArray stacked =
+                losses.size() == 1
+                        ? losses.get(0).expandDims(1)
+                        : NDArrays.stack(new NDList(losses), 1);
+        losses.forEach(NDArray::close);
+        return stacked;
     }
 
     private void takeStep(NDArray loss) {
@@ -407,31 +543,30 @@ public final class SequenceState implements AutoCloseable {
                 });
     }
 
+    /** Keeps the last logits in the state (taking ownership of the array). */
     private void setLastLogits(NDArray logits) {
-        NDArray kept = logits.duplicate();
-        kept.attach(manager);
-        if (!options.differentiable()) {
-            NDScope.unregister(kept);
-        }
-        if (lastLogits != null) {
+        logits.attach(manager);
+        if (lastLogits != null && lastLogits != logits) {
             lastLogits.close();
         }
-        lastLogits = kept;
-    }
-
-    private NDArray detachUnlessTraining(NDArray a) {
-        return a == null || options.differentiable() ? a : a.stopGradient();
+        lastLogits = logits;
     }
 
     private static NDArray slice(NDArray tokens, int from, int to) {
         return tokens.get(new NDIndex(":, {}:{}", from, to));
     }
 
+    /** Concatenates the pieces, closing them when a new array was made. */
     private static NDArray join(List<NDArray> parts, int axis) {
         if (parts.isEmpty()) {
             return null;
         }
-        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), axis);
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        NDArray joined = NDArrays.concat(new NDList(parts), axis);
+        parts.forEach(NDArray::close);
+        return joined;
     }
 
     /** The version of the state file layout written by {@link #save}. */

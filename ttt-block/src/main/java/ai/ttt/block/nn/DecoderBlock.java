@@ -187,7 +187,9 @@ public final class DecoderBlock extends AbstractBlock {
         NDManager m = x.getManager();
         NDArray positions = m.arange(0, n, 1, DataType.INT64);
         try (RotaryEmbedding.Tables t = attention.rope().tables(positions)) {
-            AttentionInputs in = new AttentionInputs(t, attention.selfMask(m, n), training, false);
+            AttentionInputs in =
+                    new AttentionInputs(
+                            t, attention.selfMask(m, n), training, AttentionInputs.CacheUse.CONCAT);
             return new NDList(forward(x, in, null, null, null));
         }
     }

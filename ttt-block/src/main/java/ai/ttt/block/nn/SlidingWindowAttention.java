@@ -189,14 +189,24 @@ public final class SlidingWindowAttention extends AbstractBlock {
         v = v.transpose(0, 2, 1, 3);
         NDArray keys = k;
         NDArray values = v;
-        if (cache != null && cache.keys() != null) {
-            keys = cache.keys().concat(k, 2);
-            values = cache.values().concat(v, 2);
+        AttentionInputs.CacheUse use = in.use();
+        if (cache != null) {
+            if (use == AttentionInputs.CacheUse.APPEND_THEN_ATTEND) {
+                cache.append(k, v);
+            }
+            if (use == AttentionInputs.CacheUse.APPEND_THEN_ATTEND
+                    || use == AttentionInputs.CacheUse.CACHE_ONLY) {
+                keys = cache.keys();
+                values = cache.values();
+            } else if (cache.keys() != null) {
+                keys = cache.keys().concat(k, 2);
+                values = cache.values().concat(v, 2);
+            }
         }
         NDArray o = kernel.attend(q, keys, values, in.mask(), in.differentiable());
         o = o.transpose(0, 2, 1, 3).reshape(b, n, qw);
         NDArray y = precision.toStream(o.matMul(wo.getArray()));
-        if (in.commit() && cache != null) {
+        if (cache != null && use == AttentionInputs.CacheUse.CONCAT_THEN_APPEND) {
             cache.append(k, v);
         }
         return y;
@@ -234,7 +244,11 @@ public final class SlidingWindowAttention extends AbstractBlock {
         NDArray positions = m.arange(0, n, 1, ai.djl.ndarray.types.DataType.INT64);
         try (RotaryEmbedding.Tables t = rope.tables(positions)) {
             return new NDList(
-                    forward(x, new AttentionInputs(t, selfMask(m, n), training, false), null));
+                    forward(
+                            x,
+                            new AttentionInputs(
+                                    t, selfMask(m, n), training, AttentionInputs.CacheUse.CONCAT),
+                            null));
         }
     }
 

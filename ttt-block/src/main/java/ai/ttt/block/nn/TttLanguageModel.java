@@ -363,7 +363,8 @@ public final class TttLanguageModel extends AbstractBlock {
         NDArray positions = m.arange(0, n, 1, DataType.INT64);
         try (RotaryEmbedding.Tables t = rope.tables(positions)) {
             NDArray mask = layers.get(0).attention().selfMask(m, n);
-            AttentionInputs in = new AttentionInputs(t, mask, training, false);
+            AttentionInputs in =
+                    new AttentionInputs(t, mask, training, AttentionInputs.CacheUse.CONCAT);
             NDArray h = embed(tokens);
             for (DecoderBlock layer : layers) {
                 h = layer.forward(h, in, null, null, null);
