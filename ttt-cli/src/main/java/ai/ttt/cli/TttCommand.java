@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             InfoCommand.class,
             BenchCommand.class,
+            TrainCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class TttCommand implements Runnable {

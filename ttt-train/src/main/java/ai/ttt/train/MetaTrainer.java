@@ -195,7 +195,7 @@ public final class MetaTrainer {
                 MetaObjective.Result r =
                         MetaObjective.lossAndGradients(
                                 model, tokens, settings.secondOrder(), inner, scratch);
-                loss = r.loss().getDouble();
+                loss = r.loss().getFloat();
                 List<NDArray> grads = new ArrayList<>();
                 for (Parameter p : params) {
                     grads.add(r.gradients().get(p));
@@ -237,7 +237,7 @@ public final class MetaTrainer {
     private double clip(List<NDArray> grads, NDManager manager) {
         double sq = 0;
         for (NDArray g : grads) {
-            sq += g.square().sum().getDouble();
+            sq += g.square().sum().getFloat();
         }
         double norm = Math.sqrt(sq);
         if (norm > settings.gradClip() && norm > 0) {
