@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.FileTrees;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.SequenceState;
@@ -12,18 +13,15 @@ import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.block.safetensors.SafetensorsFile;
 import ai.ttt.block.safetensors.SafetensorsWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * A long-lived reading and writing session over one TTT-E2E model: documents are read into the fast
@@ -434,10 +432,10 @@ public final class TttSession implements AutoCloseable {
             }
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
             if (old != null) {
-                deleteRecursively(old);
+                FileTrees.deleteQuietly(old);
             }
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(staging);
+            FileTrees.deleteQuietly(staging);
             throw e;
         }
     }
@@ -504,25 +502,6 @@ public final class TttSession implements AutoCloseable {
                 throw new IOException(sessionFile + ": malformed session metadata: " + e, e);
             }
             throw e;
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder())
-                    .forEach(
-                            p -> {
-                                try {
-                                    Files.deleteIfExists(p);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
-                                }
-                            });
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort: a hidden, temporary directory
         }
     }
 

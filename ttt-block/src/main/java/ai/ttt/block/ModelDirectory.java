@@ -10,7 +10,6 @@ import ai.ttt.block.safetensors.SafetensorsWriter;
 import ai.ttt.block.safetensors.TensorInfo;
 import ai.ttt.block.safetensors.TensorSource;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -20,7 +19,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -255,7 +253,7 @@ public final class ModelDirectory {
             }
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(staging);
+            FileTrees.deleteQuietly(staging);
             throw e;
         }
     }
@@ -285,24 +283,5 @@ public final class ModelDirectory {
                 + "blockFactory=ai.ttt.zoo.TttBlockFactory\n"
                 + "translatorFactory=ai.ttt.zoo.TttTranslatorFactory\n"
                 + "option.hasParameter=false\n";
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder())
-                    .forEach(
-                            p -> {
-                                try {
-                                    Files.deleteIfExists(p);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
-                                }
-                            });
-        } catch (IOException | UncheckedIOException ignored) {
-            // Best effort: the staging directory is hidden and named as temporary.
-        }
     }
 }

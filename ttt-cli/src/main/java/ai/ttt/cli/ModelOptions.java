@@ -81,4 +81,18 @@ final class ModelOptions {
         }
         return model;
     }
+
+    /**
+     * Loads a model directory with these options (device, precision, attention).
+     *
+     * @param dir the model directory
+     * @param manager owns the weights (on the device of these options)
+     * @return the model
+     * @throws java.io.IOException if the directory is missing or invalid
+     */
+    ai.ttt.block.nn.TttLanguageModel load(Path dir, ai.djl.ndarray.NDManager manager)
+            throws java.io.IOException {
+        Device d = manager.getDevice();
+        return ai.ttt.block.ModelDirectory.load(dir, manager, precision(d), attention().kernel(d));
+    }
 }

@@ -79,12 +79,7 @@ public final class ScoreCommand implements Callable<Integer> {
         Device device = modelOptions.device();
         JsonObject result;
         try (NDManager manager = NDManager.newBaseManager(device)) {
-            TttLanguageModel model =
-                    ModelDirectory.load(
-                            dir,
-                            manager,
-                            modelOptions.precision(device),
-                            modelOptions.attention().kernel(device));
+            TttLanguageModel model = modelOptions.load(dir, manager);
             result = score(model, ids, !noTtt, manager);
         }
         String json = new GsonBuilder().setPrettyPrinting().create().toJson(result) + "\n";
@@ -195,6 +190,19 @@ public final class ScoreCommand implements Callable<Integer> {
         if (text.isEmpty()) {
             throw new UserException(input.text + ": empty text");
         }
+        return tokenizeWithBos(dir, config, text);
+    }
+
+    /**
+     * Tokenises text with a model's tokenizer, BOS first when the model has one.
+     *
+     * @param dir the model directory (its tokenizer.json)
+     * @param config the model's config
+     * @param text the text
+     * @return the ids
+     * @throws IOException if the tokenizer cannot be read
+     */
+    static long[] tokenizeWithBos(Path dir, TttConfig config, String text) throws IOException {
         try (TttTokenizer tokenizer = TttTokenizer.load(dir)) {
             long[] ids = tokenizer.encode(text);
             if (config.bosTokenId().isEmpty()) {

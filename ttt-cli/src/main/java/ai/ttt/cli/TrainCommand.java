@@ -118,6 +118,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Stop (with a checkpoint) after this long; run again to resume.")
     Double maxMinutes;
 
+    @Option(
+            names = "--stop-after",
+            description =
+                    "Stop (with a checkpoint) after this many steps of this call; run again to resume.")
+    Integer stopAfter;
+
     /** Default steps of the default preset. */
     static final int DEFAULT_STEPS = 560;
 
@@ -145,13 +151,7 @@ public final class TrainCommand implements Callable<Integer> {
                                 ? tokenizer
                                 : TttModelZoo.defaultModelDirectory().resolve("tokenizer.json");
                 documents = bibleDocuments();
-                model =
-                        TttLanguageModel.build(
-                                modelConfig,
-                                ModelInit.random(modelConfig, 42),
-                                manager,
-                                Precision.FP32,
-                                AttentionMode.PLAIN.kernel(Device.cpu()));
+                model = fresh(modelConfig, manager);
             } else {
                 documents = TextDataset.readDocuments(data);
                 if (init != null) {
@@ -165,13 +165,7 @@ public final class TrainCommand implements Callable<Integer> {
                     tokenizerFile = tokenizer != null ? tokenizer : init.resolve("tokenizer.json");
                 } else if (config != null) {
                     modelConfig = TttConfig.load(config);
-                    model =
-                            TttLanguageModel.build(
-                                    modelConfig,
-                                    ModelInit.random(modelConfig, 42),
-                                    manager,
-                                    Precision.FP32,
-                                    AttentionMode.PLAIN.kernel(Device.cpu()));
+                    model = fresh(modelConfig, manager);
                     tokenizerFile = tokenizer;
                 } else {
                     throw new UserException(
@@ -216,7 +210,10 @@ public final class TrainCommand implements Callable<Integer> {
             long tokensPerStep = (long) s.batchSize() * s.sequenceLength();
             try (Progress progress = Progress.tokens("training", tokensPerStep * s.steps())) {
                 progress.stepTo(tokensPerStep * trainer.step());
-                while (trainer.step() < s.steps() && System.nanoTime() < deadline) {
+                int ran = 0;
+                while (trainer.step() < s.steps()
+                        && System.nanoTime() < deadline
+                        && (stopAfter == null || ran++ < stopAfter)) {
                     trainer.train(
                             (log, total) -> {
                                 progress.stepTo(log.tokens());
@@ -228,6 +225,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             Plots.lossCurve(run.resolve("loss.csv"), run.resolve("loss.png"));
             if (trainer.step() < s.steps()) {
+                trainer.checkpoint();
                 System.out.printf(
                         "stopped at step %d of %d; run the same command to resume%n",
                         trainer.step(), s.steps());
@@ -245,6 +243,16 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println("model written to " + modelDir);
         }
         return 0;
+    }
+
+    /** A model initialised for training from scratch: fp32, plain attention (second order). */
+    private static TttLanguageModel fresh(TttConfig c, NDManager manager) throws IOException {
+        return TttLanguageModel.build(
+                c,
+                ModelInit.random(c, 42),
+                manager,
+                Precision.FP32,
+                AttentionMode.PLAIN.kernel(manager.getDevice()));
     }
 
     private TrainSettings settings(TttConfig c, boolean isDefault) {

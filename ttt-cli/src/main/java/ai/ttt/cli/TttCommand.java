@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             BenchCommand.class,
             TrainCommand.class,
+            EvaluateCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class TttCommand implements Runnable {

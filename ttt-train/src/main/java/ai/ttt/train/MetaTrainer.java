@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.ttt.block.FileTrees;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.nn.TensorBinding;
@@ -25,11 +26,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The outer loop: batches of packed sequences, the meta-gradient through the inner steps ({@link
@@ -285,9 +284,15 @@ public final class MetaTrainer {
         }
     }
 
-    private void checkpoint() throws IOException {
+    /**
+     * Writes a checkpoint now (also done every {@code checkpointEvery} steps and at the end), so a
+     * run stopped early resumes from here.
+     *
+     * @throws IOException if writing fails
+     */
+    public void checkpoint() throws IOException {
         Path tmp = outDir.resolve("checkpoint.tmp");
-        deleteRecursively(tmp);
+        FileTrees.deleteRecursively(tmp);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("step", Integer.toString(step));
         saveModel(tmp, meta);
@@ -310,12 +315,12 @@ public final class MetaTrainer {
                 StandardCharsets.UTF_8);
         Path target = outDir.resolve("checkpoint");
         Path old = outDir.resolve("checkpoint.old");
-        deleteRecursively(old);
+        FileTrees.deleteRecursively(old);
         if (Files.exists(target)) {
             Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        deleteRecursively(old);
+        FileTrees.deleteRecursively(old);
     }
 
     private JsonObject settingsJson() {
@@ -377,16 +382,5 @@ public final class MetaTrainer {
      */
     public TttLanguageModel model() {
         return model;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -1,9 +1,9 @@
 package ai.ttt.zoo;
 
 import ai.djl.util.Utils;
+import ai.ttt.block.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -14,12 +14,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A model directory shipped inside the jar, under {@value #RESOURCE_ROOT}{@code <name>/}. It is
@@ -103,12 +101,12 @@ final class EmbeddedModel {
                         | AtomicMoveNotSupportedException e) {
                     // Another process extracted it first (or left a broken copy: replace that).
                     if (!Files.isRegularFile(target.resolve(COMPLETE))) {
-                        deleteRecursively(target);
+                        FileTrees.deleteQuietly(target);
                         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
                     }
                 }
             } finally {
-                deleteRecursively(staging);
+                FileTrees.deleteQuietly(staging);
             }
         }
         directory = target;
@@ -121,24 +119,5 @@ final class EmbeddedModel {
 
     private static ClassLoader loader() {
         return EmbeddedModel.class.getClassLoader();
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder())
-                    .forEach(
-                            p -> {
-                                try {
-                                    Files.deleteIfExists(p);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
-                                }
-                            });
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort
-        }
     }
 }

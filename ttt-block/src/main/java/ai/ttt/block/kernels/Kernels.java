@@ -7,6 +7,8 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -18,14 +20,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
  * The project's TorchScript kernels on one device: fused attention ({@code
- * torch.scaled_dot_product_attention}) and functional autograd ({@code torch.autograd.grad}),
- * neither of which DJL 0.35.1 exposes.
+ * torch.scaled_dot_product_attention}), functional autograd ({@code torch.autograd.grad}) and a
+ * dtype cast that autograd records, none of which DJL 0.35.1 exposes.
  *
  * <p>The kernels are TorchScript modules without parameters whose source is in this class; they are
  * written by {@link TorchScriptArchive} to a private temporary file, loaded through {@link
@@ -108,10 +112,27 @@ public final class Kernels implements AutoCloseable {
                     + "      out = torch.reshape(og, [b, h, n, hd])\n"
                     + "    return out\n";
 
+    private static final String CAST_CLASS = "TttCast";
+
+    private static final String CAST_SOURCE =
+            "class TttCast(Module):\n"
+                    + "  __parameters__ = []\n"
+                    + "  __buffers__ = []\n"
+                    + "  training : bool\n"
+                    + "  def forward(self: __torch__.TttCast,\n"
+                    + "    x: Tensor,\n"
+                    + "    like: Tensor) -> Tensor:\n"
+                    + "    return torch.type_as(x, like)\n";
+
     private final Device device;
     private final boolean shared;
     private final List<Model> models = new ArrayList<>();
     private final Block attentionModule;
+    private final Block castModule;
+
+    /** One-element arrays whose dtype {@code type_as} copies; made once, outside any NDScope. */
+    private final Map<DataType, NDArray> typeTokens = new EnumMap<>(DataType.class);
+
     private final Block gradFree;
     private final Block gradRetain;
     private final Block gradCreate;
@@ -135,6 +156,7 @@ public final class Kernels implements AutoCloseable {
         try {
             Engine.getEngine("PyTorch");
             attentionModule = load(ATTENTION_CLASS, ATTENTION_SOURCE);
+            castModule = load(CAST_CLASS, CAST_SOURCE);
             gradFree = load("TttGradFree", gradSource("TttGradFree", false, false));
             gradRetain = load("TttGradRetain", gradSource("TttGradRetain", true, false));
             gradCreate = load("TttGradCreate", gradSource("TttGradCreate", true, true));
@@ -143,6 +165,13 @@ public final class Kernels implements AutoCloseable {
             throw new EngineException("Cannot load the TorchScript kernels on " + device, e);
         }
         parameterStore = new ParameterStore(models.get(0).getNDManager(), false);
+        for (DataType type :
+                new DataType[] {DataType.FLOAT16, DataType.FLOAT32, DataType.FLOAT64}) {
+            NDArray token = models.get(0).getNDManager().zeros(new Shape(1), type);
+            // The shared instance may be created inside a caller's NDScope; keep the tokens.
+            NDScope.unregister(token);
+            typeTokens.put(type, token);
+        }
     }
 
     /**
@@ -239,6 +268,44 @@ public final class Kernels implements AutoCloseable {
             if (switchGrad) {
                 JniUtils.setGradMode(previous);
             }
+        }
+    }
+
+    /**
+     * Returns {@code x} converted to {@code type}, recorded by autograd when grad mode is on.
+     *
+     * <p>DJL 0.35.1's {@code toType} (and {@code JniUtils.to}) returns a tensor <i>without</i>
+     * autograd history whenever the dtype changes, so a gradient cannot flow through it (tested:
+     * "element 0 of tensors does not require grad"). Under grad mode this method therefore casts
+     * with {@code torch.type_as} inside a TorchScript module; otherwise it is DJL's {@code toType},
+     * which is cheaper.
+     *
+     * @param x any floating-point array on this device
+     * @param type the target floating-point type
+     * @return {@code x} itself if it already has {@code type}, else a new array of the same shape
+     *     attached to {@code x}'s manager
+     * @throws IllegalStateException if this instance is closed
+     */
+    public NDArray cast(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        if (!JniUtils.isGradMode()) {
+            return x.toType(type, false);
+        }
+        checkOpen();
+        checkDevice(x);
+        prepareThread();
+        NDArray like = typeTokens.get(type);
+        if (like == null) {
+            throw new IllegalArgumentException("cannot cast to " + type + " under grad mode");
+        }
+        List<NDArray> aliases = new ArrayList<>(2);
+        try {
+            NDList in = new NDList(plain(x, aliases), plain(like, aliases));
+            return castModule.forward(parameterStore, in, true).singletonOrThrow();
+        } finally {
+            closeAll(aliases);
         }
     }
 

@@ -63,7 +63,7 @@ public final class PlainAttention {
             NDArray kt = keep(temps, k.transpose(0, 1, 3, 2));
             NDArray s = keep(temps, qg.matMul(kt)); // [B, Hkv, G·n, m]
             if (upcast) {
-                s = keep(temps, s.toType(softmaxType, false));
+                s = keep(temps, kernels(s).cast(s, softmaxType));
             }
             // An engine-owned scale: DJL's mul(Number) makes a Java-backed scalar and closes it,
             // but autograd saves it for the backward pass (a use-after-free once GC runs).
@@ -76,12 +76,12 @@ public final class PlainAttention {
             s = keep(temps, s.reshape(b, hkv, g, n, m));
             NDArray maskS = mask;
             if (upcast) {
-                maskS = keep(temps, mask.toType(softmaxType, false));
+                maskS = keep(temps, kernels(mask).cast(mask, softmaxType));
             }
             s = keep(temps, s.add(maskS));
             NDArray p = keep(temps, s.softmax(-1));
             if (upcast) {
-                p = keep(temps, p.toType(dtype, false));
+                p = keep(temps, kernels(p).cast(p, dtype));
             }
             p = keep(temps, p.reshape(b, hkv, g * n, m));
             NDArray o = keep(temps, p.matMul(v)); // [B, Hkv, G·n, hd]
@@ -152,6 +152,10 @@ public final class PlainAttention {
                 || !mask.getDevice().equals(q.getDevice())) {
             throw new IllegalArgumentException("q, k, v and mask must be on one device");
         }
+    }
+
+    private static Kernels kernels(NDArray array) {
+        return Kernels.forDevice(array.getDevice());
     }
 
     private static NDArray keep(List<NDArray> temps, NDArray array) {

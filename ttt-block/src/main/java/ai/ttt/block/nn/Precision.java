@@ -2,6 +2,7 @@ package ai.ttt.block.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.ttt.block.kernels.Kernels;
 
 /**
  * The numeric formats a model computes in.
@@ -45,23 +46,23 @@ public enum Precision {
     }
 
     /**
-     * Casts to the matmul type (no-op if already there).
+     * Casts to the matmul type (no-op if already there), recorded by autograd under grad mode.
      *
      * @param x any array
      * @return x in {@link #matmul()}
      */
     public NDArray toMatmul(NDArray x) {
-        return x.getDataType() == matmul ? x : x.toType(matmul, false);
+        return x.getDataType() == matmul ? x : Kernels.forDevice(x.getDevice()).cast(x, matmul);
     }
 
     /**
-     * Casts to the stream type (no-op if already there).
+     * Casts to the stream type (no-op if already there), recorded by autograd under grad mode.
      *
      * @param x any array
      * @return x in {@link #stream()}
      */
     public NDArray toStream(NDArray x) {
-        return x.getDataType() == stream ? x : x.toType(stream, false);
+        return x.getDataType() == stream ? x : Kernels.forDevice(x.getDevice()).cast(x, stream);
     }
 
     /**
