@@ -3,6 +3,7 @@ package ai.ttt.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
@@ -66,7 +67,11 @@ public final class AdamW {
         t++;
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
-        try (NDManager scratch = params.get(0).getManager().newSubManager()) {
+        // DJL attaches an op's result to its first operand's manager, so temporaries such as
+        // m·mHat would land in the long-lived managers of m, v and the parameters (170 MB per step
+        // of the default model, tested); the scope closes every array created inside.
+        try (NDScope temporaries = new NDScope();
+                NDManager scratch = params.get(0).getManager().newSubManager()) {
             NDArray b1 = TorchOps.constant(scratch, beta1, DataType.FLOAT32);
             NDArray c1 = TorchOps.constant(scratch, 1 - beta1, DataType.FLOAT32);
             NDArray b2 = TorchOps.constant(scratch, beta2, DataType.FLOAT32);
@@ -87,7 +92,6 @@ public final class AdamW {
                 vi.muli(b2).addi(g.square().mul(c2));
                 NDArray update = mi.mul(mHat).div(vi.mul(vHat).sqrt().add(epsilon)).mul(rate);
                 p.subi(p.mul(decay).add(update));
-                update.close();
             }
         } finally {
             JniUtils.setGradMode(grad);

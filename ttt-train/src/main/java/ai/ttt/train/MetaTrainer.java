@@ -3,6 +3,7 @@ package ai.ttt.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -268,14 +269,17 @@ public final class MetaTrainer {
      * @throws IOException if writing fails
      */
     public void saveModel(Path dir, Map<String, String> metadata) throws IOException {
-        Map<String, ModelDirectory.Tensor> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, TensorBinding> e : model.bindings().entrySet()) {
-            TensorBinding b = e.getValue();
-            NDArray view = b.view(b.parameter().getArray());
-            long[] shape = view.getShape().getShape();
-            tensors.put(e.getKey(), new ModelDirectory.Tensor(shape, () -> flatFloats(view)));
+        // The views are new handles in the parameters' manager: close them after writing.
+        try (NDScope views = new NDScope()) {
+            Map<String, ModelDirectory.Tensor> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, TensorBinding> e : model.bindings().entrySet()) {
+                TensorBinding b = e.getValue();
+                NDArray view = b.view(b.parameter().getArray());
+                long[] shape = view.getShape().getShape();
+                tensors.put(e.getKey(), new ModelDirectory.Tensor(shape, () -> flatFloats(view)));
+            }
+            ModelDirectory.write(dir, model.config(), tensors, DType.F32, metadata, extraFiles);
         }
-        ModelDirectory.write(dir, model.config(), tensors, DType.F32, metadata, extraFiles);
     }
 
     private static float[] flatFloats(NDArray view) {
