@@ -52,7 +52,7 @@ class SessionTest {
                 Criteria.builder()
                         .setTypes(String.class, String.class)
                         .optGroupId("ai.ttt")
-                        .optArtifactId(TttModelZoo.DEFAULT_MODEL)
+                        .optArtifactId(TttModelZoo.TINY_RANDOM)
                         .build()
                         .loadModel();
         model = TttModels.languageModel(zoo.getBlock());

@@ -17,7 +17,7 @@ final class ModelOptions {
             paramLabel = "DIR",
             description =
                     "Model directory (config.json, model.safetensors, tokenizer.json). Default: the"
-                            + " embedded model ai.ttt:tiny-random (random weights).")
+                            + " embedded model ai.ttt:kjv-5m (trained on the King James Bible).")
     Path model;
 
     @Option(

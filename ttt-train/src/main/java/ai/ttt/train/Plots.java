@@ -47,6 +47,7 @@ public final class Plots {
                         .yAxisTitle(yLabel)
                         .build();
         chart.getStyler().setMarkerSize(0);
+        chart.getStyler().setXAxisDecimalPattern("#,###");
         for (Map.Entry<String, double[]> e : series.entrySet()) {
             XYSeries s = chart.addSeries(e.getKey(), x, e.getValue());
             s.setMarker(SeriesMarkers.NONE);

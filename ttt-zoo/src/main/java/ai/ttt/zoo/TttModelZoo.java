@@ -27,10 +27,12 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@value #DEFAULT_MODEL}: the embedded default model, shipped inside the jar and extracted
- *       on first use into DJL's cache directory. Until a trained default exists it is the official
- *       TTT-E2E test model tiny-L4-S1 with <b>random weights</b> and a byte-level tokenizer: it
- *       generates noise and only demonstrates the mechanics (its loss on a repeated passage drops
- *       as it learns the passage while reading).
+ *       on first use into DJL's cache directory: a 4.8M-parameter TTT-E2E model (6 layers, the last
+ *       2 with fast weights, byte-level tokenizer) trained with {@code ttt train --preset default}
+ *       on the King James Bible, Revelation held out.
+ *   <li>{@value #TINY_RANDOM}: also embedded, the official TTT-E2E test model tiny-L4-S1 with
+ *       <b>random weights</b>: it generates noise and only demonstrates the mechanics quickly (its
+ *       loss on a repeated passage drops as it learns the passage while reading).
  *   <li>every model directory (one holding {@code config.json}) in the repository folder named by
  *       the system property {@value #MODEL_DIR_PROPERTY} or, when that is unset, the environment
  *       variable {@value #MODEL_DIR_ENV}; the artifact id is the directory's name. Several folders
@@ -48,11 +50,13 @@ public class TttModelZoo extends ModelZoo {
     /** The zoo's group id. */
     public static final String GROUP_ID = "ai.ttt";
 
-    /**
-     * The artifact id of the embedded default model (random weights until a trained default
-     * replaces it).
-     */
-    public static final String DEFAULT_MODEL = "tiny-random";
+    /** The artifact id of the embedded default model, trained on the King James Bible. */
+    public static final String DEFAULT_MODEL = "kjv-5m";
+
+    /** The artifact id of the embedded random-weight test model (official tiny-L4-S1). */
+    public static final String TINY_RANDOM = "tiny-random";
+
+    private static final List<String> EMBEDDED_MODELS = List.of(DEFAULT_MODEL, TINY_RANDOM);
 
     /** System property naming the repository folder(s) of models. */
     public static final String MODEL_DIR_PROPERTY = "ttt.model.dir";
@@ -99,17 +103,19 @@ public class TttModelZoo extends ModelZoo {
      */
     private Map<String, ModelLoader> resolve() {
         Map<String, ModelLoader> out = new LinkedHashMap<>();
-        EmbeddedModel embedded = embedded(DEFAULT_MODEL);
-        if (embedded.isPresent()) {
-            out.put(
-                    DEFAULT_MODEL,
-                    loaders.computeIfAbsent(
-                            "embedded:" + DEFAULT_MODEL,
-                            k ->
-                                    new TttModelLoader(
-                                            DEFAULT_MODEL,
-                                            embedded.placeholder(),
-                                            embedded::directory)));
+        for (String name : EMBEDDED_MODELS) {
+            EmbeddedModel embedded = embedded(name);
+            if (embedded.isPresent()) {
+                out.put(
+                        name,
+                        loaders.computeIfAbsent(
+                                "embedded:" + name,
+                                k ->
+                                        new TttModelLoader(
+                                                name,
+                                                embedded.placeholder(),
+                                                embedded::directory)));
+            }
         }
         for (Path dir : folderModels()) {
             String name = dir.getFileName().toString();
@@ -183,6 +189,22 @@ public class TttModelZoo extends ModelZoo {
      * @throws IOException if the jar does not ship the model or it cannot be extracted
      */
     public static Path defaultModelDirectory() throws IOException {
-        return embedded(DEFAULT_MODEL).directory();
+        return embeddedModelDirectory(DEFAULT_MODEL);
+    }
+
+    /**
+     * Returns the directory of an embedded model, extracting it on first use.
+     *
+     * @param name {@value #DEFAULT_MODEL} or {@value #TINY_RANDOM}
+     * @return the directory
+     * @throws IllegalArgumentException if no model of that name is embedded
+     * @throws IOException if the jar does not ship the model or it cannot be extracted
+     */
+    public static Path embeddedModelDirectory(String name) throws IOException {
+        if (!EMBEDDED_MODELS.contains(name)) {
+            throw new IllegalArgumentException(
+                    "no embedded model \"" + name + "\"; embedded: " + EMBEDDED_MODELS);
+        }
+        return embedded(name).directory();
     }
 }

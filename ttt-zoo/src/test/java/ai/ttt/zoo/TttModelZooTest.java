@@ -38,7 +38,7 @@ class TttModelZooTest {
         ModelZoo zoo = new TttZooProvider().getModelZoo();
         assertEquals("ai.ttt", zoo.getGroupId());
         assertEquals(Set.of("PyTorch"), zoo.getSupportedEngines());
-        assertEquals(Set.of(TttModelZoo.DEFAULT_MODEL), names(zoo));
+        assertEquals(Set.of(TttModelZoo.DEFAULT_MODEL, TttModelZoo.TINY_RANDOM), names(zoo));
         assertNotNull(ModelZoo.getModelZoo("ai.ttt"), "registered through META-INF/services");
     }
 
@@ -54,7 +54,9 @@ class TttModelZooTest {
         Files.writeString(single.resolve("config.json"), "{}");
         System.setProperty(TttModelZoo.MODEL_DIR_PROPERTY, repo + File.pathSeparator + single);
         ModelZoo zoo = new TttModelZoo();
-        assertEquals(Set.of(TttModelZoo.DEFAULT_MODEL, "alpha", "beta"), names(zoo));
+        assertEquals(
+                Set.of(TttModelZoo.DEFAULT_MODEL, TttModelZoo.TINY_RANDOM, "alpha", "beta"),
+                names(zoo));
         assertEquals("ai.ttt", zoo.getModelLoader("alpha").getGroupId());
         assertNull(zoo.getModelLoader("not-a-model"));
         assertEquals(
@@ -62,7 +64,7 @@ class TttModelZooTest {
                 TttModelZoo.folderModels());
         // The folders are listed again on every lookup.
         System.clearProperty(TttModelZoo.MODEL_DIR_PROPERTY);
-        assertEquals(Set.of(TttModelZoo.DEFAULT_MODEL), names(zoo));
+        assertEquals(Set.of(TttModelZoo.DEFAULT_MODEL, TttModelZoo.TINY_RANDOM), names(zoo));
     }
 
     @Test
@@ -70,7 +72,8 @@ class TttModelZooTest {
         Path dir = TttModelZoo.defaultModelDirectory();
         assertEquals(dir, TttModelZoo.defaultModelDirectory());
         assertTrue(
-                dir.getFileName().toString().matches("tiny-random-[0-9a-f]{16}"), dir.toString());
+                dir.getFileName().toString().matches(TttModelZoo.DEFAULT_MODEL + "-[0-9a-f]{16}"),
+                dir.toString());
         for (String f : EmbeddedModel.FILES) {
             assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         }
