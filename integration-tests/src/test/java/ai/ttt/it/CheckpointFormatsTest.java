@@ -116,24 +116,7 @@ class CheckpointFormatsTest {
         Path src = tmp.resolve("broken");
         Files.createDirectories(src);
         Files.copy(Reference.dir(FIXTURE).resolve("config.json"), src.resolve("config.json"));
-        try (Checkpoint ckpt = Checkpoint.open(Reference.dir(FIXTURE))) {
-            SafetensorsWriter w = new SafetensorsWriter();
-            for (TensorInfo info : ckpt.tensors()) {
-                if (!info.name().equals("model.layers.2.mlp.up_proj.weight")) {
-                    w.add(
-                            info.name(),
-                            info.dtype(),
-                            info.shape(),
-                            TensorSource.of(ckpt.bytes(info.name())));
-                }
-            }
-            w.add(
-                    "model.layers.2.mlp.extra.weight",
-                    DType.F32,
-                    new long[] {2},
-                    TensorSource.ofFloats(new float[2]));
-            w.write(src.resolve("model.safetensors"));
-        }
+        writeFixtureWithExtraTensor(src, "model.layers.2.mlp.up_proj.weight");
         ConversionException e =
                 assertThrows(
                         ConversionException.class,
@@ -145,22 +128,7 @@ class CheckpointFormatsTest {
                 e.getMessage());
         assertTrue(!Files.exists(tmp.resolve("out")), "no output left behind");
         // With the missing tensor restored, the extra one is named.
-        try (Checkpoint ckpt = Checkpoint.open(Reference.dir(FIXTURE))) {
-            SafetensorsWriter w = new SafetensorsWriter();
-            for (TensorInfo info : ckpt.tensors()) {
-                w.add(
-                        info.name(),
-                        info.dtype(),
-                        info.shape(),
-                        TensorSource.of(ckpt.bytes(info.name())));
-            }
-            w.add(
-                    "model.layers.2.mlp.extra.weight",
-                    DType.F32,
-                    new long[] {2},
-                    TensorSource.ofFloats(new float[2]));
-            w.write(src.resolve("model.safetensors"));
-        }
+        writeFixtureWithExtraTensor(src, null);
         e =
                 assertThrows(
                         ConversionException.class,
@@ -188,5 +156,30 @@ class CheckpointFormatsTest {
         }
         b.flip();
         return b;
+    }
+
+    /**
+     * Writes the fixture's tensors to {@code dir/model.safetensors}, leaving out {@code omit} (if
+     * not null) and adding the unexpected {@code model.layers.2.mlp.extra.weight}.
+     */
+    private static void writeFixtureWithExtraTensor(Path dir, String omit) throws IOException {
+        try (Checkpoint ckpt = Checkpoint.open(Reference.dir(FIXTURE))) {
+            SafetensorsWriter w = new SafetensorsWriter();
+            for (TensorInfo info : ckpt.tensors()) {
+                if (!info.name().equals(omit)) {
+                    w.add(
+                            info.name(),
+                            info.dtype(),
+                            info.shape(),
+                            TensorSource.of(ckpt.bytes(info.name())));
+                }
+            }
+            w.add(
+                    "model.layers.2.mlp.extra.weight",
+                    DType.F32,
+                    new long[] {2},
+                    TensorSource.ofFloats(new float[2]));
+            w.write(dir.resolve("model.safetensors"));
+        }
     }
 }
