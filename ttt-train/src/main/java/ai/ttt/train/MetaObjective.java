@@ -66,15 +66,8 @@ public final class MetaObjective {
             InnerGradient gradient,
             NDManager manager) {
         int batch = (int) tokens.getShape().get(0);
-        long targets = tokens.getShape().get(1) - 1;
         int b = model.config().miniBatchSize();
-        if (targets < b || targets % b != 0) {
-            throw new IllegalArgumentException(
-                    "a training sequence needs T + 1 tokens with T a multiple of the mini-batch size "
-                            + b
-                            + ", got T = "
-                            + targets);
-        }
+        int n = miniBatches(tokens, b);
         StateOptions options = StateOptions.training(secondOrder).withInnerLrScale(innerLrScale);
         // Grad mode is per thread; the mean below must be recorded too.
         boolean grad = JniUtils.isGradMode();
@@ -82,25 +75,57 @@ public final class MetaObjective {
         try (SequenceState state = SequenceState.create(model, batch, options, gradient)) {
             FeedResult r = state.feed(tokens, manager, false);
             // Each target's NLL is its pre-update prediction; the outer loss is the mean over
-            // sequences and mini-batches of each mini-batch's mean over targets that are not BOS
-            // (with S = 0 this is plain next-token training).
-            NDArray nll = r.targetNll().reshape(batch, targets / b, b);
-            NDArray next = tokens.get(new NDIndex(":, 1:")).reshape(batch, targets / b, b);
-            NDArray valid =
-                    model.config().bosTokenId().isPresent()
-                            ? next.neq(
-                                            TorchOps.constant(
-                                                    manager,
-                                                    (long) model.config().bosTokenId().getAsInt()))
-                                    .toType(nll.getDataType(), false)
-                            : nll.onesLike();
-            NDArray one = TorchOps.constant(manager, 1.0, nll.getDataType());
-            NDArray chunkMeans =
-                    nll.mul(valid).sum(new int[] {2}).div(valid.sum(new int[] {2}).maximum(one));
-            return chunkMeans.mean();
+            // sequences and mini-batches of each mini-batch's mean.
+            NDArray nll = r.targetNll().reshape(batch * n, b);
+            NDArray next = tokens.get(new NDIndex(":, 1:")).reshape(batch * n, b);
+            return chunkMeans(model, nll, next, manager).mean();
         } finally {
             JniUtils.setGradMode(grad);
         }
+    }
+
+    /**
+     * Returns n, the number of mini-batches of a batch of training sequences.
+     *
+     * @param tokens {@code [B, T + 1]}
+     * @param b the mini-batch size
+     * @return T / b
+     * @throws IllegalArgumentException if T is not a positive multiple of b
+     */
+    static int miniBatches(NDArray tokens, int b) {
+        long targets = tokens.getShape().get(1) - 1;
+        if (targets < b || targets % b != 0) {
+            throw new IllegalArgumentException(
+                    "a training sequence needs T + 1 tokens with T a multiple of the mini-batch size "
+                            + b
+                            + ", got T = "
+                            + targets);
+        }
+        return (int) (targets / b);
+    }
+
+    /**
+     * Each row's mean NLL over its targets that are not BOS (0 if none): a mini-batch's share of
+     * the outer loss (with S = 0 this is plain next-token training).
+     *
+     * @param model the model (its BOS id)
+     * @param nll {@code [R, b]} per-target NLL
+     * @param targets {@code [R, b]} int64
+     * @param manager owns the constants
+     * @return {@code [R]}
+     */
+    static NDArray chunkMeans(
+            TttLanguageModel model, NDArray nll, NDArray targets, NDManager manager) {
+        NDArray valid =
+                model.config().bosTokenId().isPresent()
+                        ? targets.neq(
+                                        TorchOps.constant(
+                                                manager,
+                                                (long) model.config().bosTokenId().getAsInt()))
+                                .toType(nll.getDataType(), false)
+                        : nll.onesLike();
+        NDArray one = TorchOps.constant(manager, 1.0, nll.getDataType());
+        return nll.mul(valid).sum(new int[] {1}).div(valid.sum(new int[] {1}).maximum(one));
     }
 
     /**

@@ -201,6 +201,43 @@ final class CacheGroup {
     }
 
     /**
+     * Training: puts the group back at a mini-batch boundary with given keys and values, as if
+     * positions 0 … position−1 had been appended (recomputation from a stored carry).
+     *
+     * @param manager owns the new slot positions (the state's manager)
+     * @param position the next position
+     * @param keys per layer {@code [B, Hkv, min(C, position), hd]}, or {@code null}s at position 0
+     * @param values per layer, same shapes
+     */
+    void restoreFunctional(
+            NDManager manager, long position, List<NDArray> keys, List<NDArray> values) {
+        if (!functional) {
+            throw new IllegalStateException("only a training (functional) cache can be restored");
+        }
+        long slots = Math.min(capacity, position);
+        for (int l = 0; l < layers.size(); l++) {
+            NDArray k = keys.get(l);
+            long held = k == null ? 0 : k.getShape().get(2);
+            if (held != slots) {
+                throw new IllegalArgumentException(
+                        "layer "
+                                + l
+                                + ": a cache at position "
+                                + position
+                                + " holds "
+                                + slots
+                                + " slots, got "
+                                + held);
+            }
+            layers.get(l).keys = k;
+            layers.get(l).values = values.get(l);
+        }
+        slotPositions = manager.arange((int) (position - slots), (int) position, 1, DataType.INT64);
+        previousPositions = null;
+        written = position;
+    }
+
+    /**
      * Returns the slot positions (for saving).
      *
      * @return {@code [C]} int64

@@ -234,6 +234,113 @@ public final class SequenceState implements AutoCloseable {
     }
 
     /**
+     * Training: reads one whole mini-batch whose targets are known and takes its inner step, all
+     * differentiable (the building block of recomputation, where every mini-batch is run on its own
+     * from a stored {@link TrainingCarry}).
+     *
+     * @param inputs {@code [B, b]} int64, starting at a mini-batch boundary
+     * @param targets {@code [B, b]} int64, the inputs shifted by one
+     * @return {@code [B, b]} the NLL of each target before the step (differentiable)
+     */
+    public NDArray trainMiniBatch(NDArray inputs, NDArray targets) {
+        requireTraining();
+        Shape want = new Shape(batch, miniBatch);
+        if (!inputs.getShape().equals(want) || !targets.getShape().equals(want)) {
+            throw new IllegalArgumentException(
+                    "a training mini-batch needs inputs and targets of shape "
+                            + want
+                            + ", got "
+                            + inputs.getShape()
+                            + " and "
+                            + targets.getShape());
+        }
+        if (position % miniBatch != 0 || openCount != 0 || lastLogits != null) {
+            throw new IllegalStateException(
+                    "trainMiniBatch starts at a mini-batch boundary of a state fed only by it,"
+                            + " position "
+                            + position);
+        }
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            boolean step = openHidden != null;
+            return runSegment(inputs, targets, step, Outputs.TARGET_NLL, true).nll;
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /**
+     * What a training state carries from one mini-batch to the next: everything a later mini-batch
+     * depends on, so a mini-batch can be recomputed from it alone.
+     *
+     * @param fastWeights the fast weights (see {@link FastWeights#asList()}), empty when S = 0
+     * @param keys per layer (all L, model order) {@code [B, Hkv, min(C, position), hd]}, or {@code
+     *     null} at position 0
+     * @param values per layer, same shapes as the keys
+     */
+    public record TrainingCarry(
+            List<NDArray> fastWeights, List<NDArray> keys, List<NDArray> values) {}
+
+    /**
+     * Training: returns the live carried arrays (connected to the graph that made them).
+     *
+     * @return the carry at the current position
+     */
+    public TrainingCarry trainingCarry() {
+        requireTraining();
+        List<NDArray> keys = new ArrayList<>();
+        List<NDArray> values = new ArrayList<>();
+        for (KeyValueCache c : caches) {
+            keys.add(c.keys());
+            values.add(c.values());
+        }
+        return new TrainingCarry(fast == null ? List.of() : fast.asList(), keys, values);
+    }
+
+    /**
+     * Training: moves this fresh state to a mini-batch boundary with the given carry (typically
+     * stored, detached copies made leaves of a recomputation).
+     *
+     * @param at the position, a multiple of b
+     * @param carry the fast weights and caches at that position
+     */
+    public void resumeTraining(long at, TrainingCarry carry) {
+        requireTraining();
+        if (at % miniBatch != 0 || position != 0 || openCount != 0) {
+            throw new IllegalStateException(
+                    "resumeTraining needs a fresh state and a mini-batch boundary, got " + at);
+        }
+        if (carry.keys().size() != caches.size()
+                || carry.fastWeights().size() != (fast == null ? 0 : fast.asList().size())) {
+            throw new IllegalArgumentException("the carry does not match the model's layers");
+        }
+        List<DecoderBlock> layers = model.layers();
+        List<NDArray> prefixKeys = new ArrayList<>();
+        List<NDArray> prefixValues = new ArrayList<>();
+        List<NDArray> suffixKeys = new ArrayList<>();
+        List<NDArray> suffixValues = new ArrayList<>();
+        for (int l = 0; l < layers.size(); l++) {
+            boolean prime = layers.get(l).hasPrime();
+            (prime ? suffixKeys : prefixKeys).add(carry.keys().get(l));
+            (prime ? suffixValues : prefixValues).add(carry.values().get(l));
+        }
+        prefix.restoreFunctional(manager, at, prefixKeys, prefixValues);
+        suffix.restoreFunctional(manager, at, suffixKeys, suffixValues);
+        if (fast != null) {
+            fast.replace(carry.fastWeights());
+        }
+        position = at;
+        positionOnDevice.set(new NDIndex("..."), at);
+    }
+
+    private void requireTraining() {
+        if (!options.differentiable()) {
+            throw new IllegalStateException("only a training (differentiable) state");
+        }
+    }
+
+    /**
      * Feeds tokens given on the host (uploaded once).
      *
      * @param tokens B rows of n ids

@@ -54,6 +54,16 @@ public record StateOptions(
     }
 
     /**
+     * Returns these options with the inner gradients treated as constants (same values, no graph of
+     * the inner gradient).
+     *
+     * @return the options
+     */
+    public StateOptions firstOrder() {
+        return new StateOptions(testTimeTraining, differentiable, false, innerLrScale);
+    }
+
+    /**
      * Returns these options with another inner learning-rate scale.
      *
      * @param scale the multiplier of the config's inner learning rate
