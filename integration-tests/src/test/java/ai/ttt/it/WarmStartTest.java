@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Warm start (issue 6): a Hugging Face checkpoint converted to TTT-E2E trains with {@code ttt train
- * --init}, the loss curve is written, the run resumes, and the result is a loadable model
- * directory.
+ * --init}, the loss curve is written, the run resumes (here with {@code --recompute}), and the
+ * result is a loadable model directory.
  */
 class WarmStartTest {
 
@@ -58,14 +58,17 @@ class WarmStartTest {
             "--seq-len",
             "32"
         };
-        // Two steps, stop; then the same command resumes and finishes.
+        // Two steps, stop; then the same command resumes and finishes, recomputing per mini-batch
+        // (the same gradient, so a run may switch).
         String[] firstHalf = java.util.Arrays.copyOf(args, args.length + 2);
         firstHalf[args.length] = "--stop-after";
         firstHalf[args.length + 1] = "2";
         assertEquals(0, TttCommand.execute(firstHalf));
         assertTrue(!Files.exists(run.resolve("model")), "no final model after a stop");
         assertEquals(3, Files.readAllLines(run.resolve("loss.csv")).size());
-        assertEquals(0, TttCommand.execute(args));
+        String[] secondHalf = java.util.Arrays.copyOf(args, args.length + 1);
+        secondHalf[args.length] = "--recompute";
+        assertEquals(0, TttCommand.execute(secondHalf));
         List<String> curve = Files.readAllLines(run.resolve("loss.csv"));
         assertEquals(5, curve.size(), String.join("\n", curve));
         assertTrue(Files.size(run.resolve("loss.png")) > 1000);

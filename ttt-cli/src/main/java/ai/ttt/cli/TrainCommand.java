@@ -114,6 +114,14 @@ public final class TrainCommand implements Callable<Integer> {
     boolean firstOrder;
 
     @Option(
+            names = "--recompute",
+            description =
+                    "Recompute each mini-batch in the backward pass (gradient checkpointing): memory"
+                            + " then grows with --seq-len only by the stored fast weights and"
+                            + " keys/values, for about one more forward per step. Same gradient.")
+    boolean recompute;
+
+    @Option(
             names = "--max-minutes",
             description = "Stop (with a checkpoint) after this long; run again to resume.")
     Double maxMinutes;
@@ -199,7 +207,9 @@ public final class TrainCommand implements Callable<Integer> {
                     s.sequenceLength(),
                     s.steps(),
                     s.batchSize());
-            MetaTrainer trainer = new MetaTrainer(model, s, dataset, run, List.of(tokenizerFile));
+            MetaTrainer trainer =
+                    new MetaTrainer(model, s, dataset, run, List.of(tokenizerFile))
+                            .recompute(recompute);
             if (trainer.resume()) {
                 System.out.println("resumed from step " + trainer.step());
             }

@@ -75,6 +75,7 @@ public final class MetaTrainer {
     private int step;
     private long tokensSeen;
     private double elapsed;
+    private boolean recompute;
 
     /**
      * Prepares a run (fresh, or resumed with {@link #resume()}).
@@ -121,6 +122,20 @@ public final class MetaTrainer {
                         settings.beta2(),
                         1e-8,
                         settings.weightDecay());
+    }
+
+    /**
+     * Chooses how the meta-gradient is computed: through the whole sequence's graph (the default,
+     * fastest) or recomputed one mini-batch at a time ({@link RecomputedMetaGradient}: memory grows
+     * with the sequence only by the stored fast weights and keys/values, for about one more forward
+     * per step). The gradient is the same, so a run may switch when it resumes.
+     *
+     * @param perMiniBatch true to recompute per mini-batch
+     * @return this trainer
+     */
+    public MetaTrainer recompute(boolean perMiniBatch) {
+        this.recompute = perMiniBatch;
+        return this;
     }
 
     /**
@@ -193,8 +208,11 @@ public final class MetaTrainer {
             try (NDManager scratch = model.manager().newSubManager()) {
                 NDArray tokens = batch(step, scratch);
                 MetaObjective.Result r =
-                        MetaObjective.lossAndGradients(
-                                model, tokens, settings.secondOrder(), inner, scratch);
+                        recompute
+                                ? RecomputedMetaGradient.lossAndGradients(
+                                        model, tokens, settings.secondOrder(), inner, scratch)
+                                : MetaObjective.lossAndGradients(
+                                        model, tokens, settings.secondOrder(), inner, scratch);
                 loss = r.loss().getFloat();
                 List<NDArray> grads = new ArrayList<>();
                 for (Parameter p : params) {
