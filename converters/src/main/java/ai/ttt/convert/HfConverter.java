@@ -205,30 +205,29 @@ public final class HfConverter {
         }
         OptionalInt bos = tokenId(j, generation, "bos_token_id");
         List<Integer> eos = tokenIds(j, generation, "eos_token_id");
-        return new TttConfig(
-                j.integer("vocab_size"),
-                hidden,
-                intermediate,
-                intermediate,
-                layers,
-                heads,
-                kvHeads,
-                headDim,
-                rope.theta(),
-                RopeLayout.ROTATE_HALF,
-                rope.scaling(),
-                arch == Architecture.QWEN3,
-                arch == Architecture.QWEN2,
-                NormPlacement.PRE,
-                j.bool("tie_word_embeddings", false),
-                j.number("rms_norm_eps"),
-                window,
-                miniBatch,
-                prime,
-                1.0,
-                1.0,
-                bos,
-                eos);
+        // Llama-family layout: pre-norm, rotate-half RoPE, untied unless said otherwise.
+        return TttConfig.officialLayout()
+                .vocabSize(j.integer("vocab_size"))
+                .hiddenSize(hidden)
+                .intermediateSize(intermediate)
+                .numLayers(layers)
+                .numHeads(heads)
+                .numKvHeads(kvHeads)
+                .headDim(headDim)
+                .ropeTheta(rope.theta())
+                .ropeLayout(RopeLayout.ROTATE_HALF)
+                .ropeScaling(rope.scaling())
+                .qkNorm(arch == Architecture.QWEN3)
+                .attentionBias(arch == Architecture.QWEN2)
+                .normPlacement(NormPlacement.PRE)
+                .tieWordEmbeddings(j.bool("tie_word_embeddings", false))
+                .rmsNormEps(j.number("rms_norm_eps"))
+                .slidingWindow(window)
+                .miniBatchSize(miniBatch)
+                .numPrimeLayers(prime)
+                .bosTokenId(bos)
+                .eosTokenIds(eos)
+                .build();
     }
 
     /** RoPE base and scaling. */

@@ -3,7 +3,6 @@ package ai.ttt.convert;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.ModelDirectory.Tensor;
 import ai.ttt.block.NormPlacement;
-import ai.ttt.block.RopeLayout;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.safetensors.Checkpoint;
@@ -116,30 +115,31 @@ public final class OfficialConverter {
         }
         int intermediate = j.integer("intermediate_size");
         List<Integer> bos = j.integers("bos_token_id");
-        return new TttConfig(
-                j.integer("vocab_size"),
-                hidden,
-                intermediate,
-                intermediate,
-                j.integer("num_hidden_layers"),
-                heads,
-                heads,
-                hidden / heads,
-                j.number("rope_theta"),
-                RopeLayout.INTERLEAVED,
-                null,
-                j.bool("qk_norm", true),
-                false,
-                post ? NormPlacement.SANDWICH : NormPlacement.PRE,
-                true,
-                j.number("rms_norm_eps"),
-                options.window() != null ? options.window() : j.integer("sliding_window_size"),
-                options.miniBatch() != null ? options.miniBatch() : j.integer("mini_batch_size"),
-                j.integer("suffix_len"),
-                j.has("inner_lr") ? j.number("inner_lr") : 1.0,
-                j.has("inner_clip_gradient") ? j.number("inner_clip_gradient") : 1.0,
-                bos.isEmpty() ? OptionalInt.empty() : OptionalInt.of(bos.get(0)),
-                j.integers("eos_token_id"));
+        return TttConfig.officialLayout()
+                .vocabSize(j.integer("vocab_size"))
+                .hiddenSize(hidden)
+                .intermediateSize(intermediate)
+                .numLayers(j.integer("num_hidden_layers"))
+                .numHeads(heads)
+                .headDim(hidden / heads)
+                .ropeTheta(j.number("rope_theta"))
+                .qkNorm(j.bool("qk_norm", true))
+                .normPlacement(post ? NormPlacement.SANDWICH : NormPlacement.PRE)
+                .rmsNormEps(j.number("rms_norm_eps"))
+                .slidingWindow(
+                        options.window() != null
+                                ? options.window()
+                                : j.integer("sliding_window_size"))
+                .miniBatchSize(
+                        options.miniBatch() != null
+                                ? options.miniBatch()
+                                : j.integer("mini_batch_size"))
+                .numPrimeLayers(j.integer("suffix_len"))
+                .innerLr(j.has("inner_lr") ? j.number("inner_lr") : 1.0)
+                .innerGradClip(j.has("inner_clip_gradient") ? j.number("inner_clip_gradient") : 1.0)
+                .bosTokenId(bos.isEmpty() ? OptionalInt.empty() : OptionalInt.of(bos.get(0)))
+                .eosTokenIds(j.integers("eos_token_id"))
+                .build();
     }
 
     private static Map<String, Tensor> mapTensors(Checkpoint ckpt, TttConfig c) throws IOException {

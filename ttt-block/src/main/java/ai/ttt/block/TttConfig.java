@@ -218,30 +218,380 @@ public record TttConfig(
      * @return the new config (validated)
      */
     public TttConfig withTtt(int window, int miniBatch, int primeLayers) {
-        return new TttConfig(
-                vocabSize,
-                hiddenSize,
-                intermediateSize,
-                primeIntermediateSize,
-                numLayers,
-                numHeads,
-                numKvHeads,
-                headDim,
-                ropeTheta,
-                ropeLayout,
-                ropeScaling,
-                qkNorm,
-                attentionBias,
-                normPlacement,
-                tieWordEmbeddings,
-                rmsNormEps,
-                window,
-                miniBatch,
-                primeLayers,
-                innerLr,
-                innerGradClip,
-                bosTokenId,
-                eosTokenIds);
+        return toBuilder()
+                .slidingWindow(window)
+                .miniBatchSize(miniBatch)
+                .numPrimeLayers(primeLayers)
+                .build();
+    }
+
+    /**
+     * Starts a config of the official TTT-E2E layout: sandwich norms, QK-norm, interleaved RoPE (θ
+     * 10000), tied embeddings, no attention bias, ε 1e-6, η 1, inner clip 1, no BOS/EOS. Sizes must
+     * be set; Fp defaults to F, Hkv to H.
+     *
+     * <pre>{@code
+     * TttConfig c = TttConfig.officialLayout()
+     *         .vocabSize(257).hiddenSize(256).intermediateSize(512).numLayers(6)
+     *         .numHeads(4).headDim(64).slidingWindow(256).miniBatchSize(128).numPrimeLayers(2)
+     *         .build();
+     * }</pre>
+     *
+     * @return a builder
+     */
+    public static Builder officialLayout() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a builder holding this config's values (to derive a variant).
+     *
+     * @return a builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.vocabSize = vocabSize;
+        b.hiddenSize = hiddenSize;
+        b.intermediateSize = intermediateSize;
+        b.primeIntermediateSize = primeIntermediateSize;
+        b.numLayers = numLayers;
+        b.numHeads = numHeads;
+        b.numKvHeads = numKvHeads;
+        b.headDim = headDim;
+        b.ropeTheta = ropeTheta;
+        b.ropeLayout = ropeLayout;
+        b.ropeScaling = ropeScaling;
+        b.qkNorm = qkNorm;
+        b.attentionBias = attentionBias;
+        b.normPlacement = normPlacement;
+        b.tieWordEmbeddings = tieWordEmbeddings;
+        b.rmsNormEps = rmsNormEps;
+        b.slidingWindow = slidingWindow;
+        b.miniBatchSize = miniBatchSize;
+        b.numPrimeLayers = numPrimeLayers;
+        b.innerLr = innerLr;
+        b.innerGradClip = innerGradClip;
+        b.bosTokenId = bosTokenId;
+        b.eosTokenIds = eosTokenIds;
+        return b;
+    }
+
+    /**
+     * Builds a {@link TttConfig} by name instead of by position; {@link #build()} validates. Each
+     * setter sets the record component of the same name.
+     */
+    public static final class Builder {
+        private int vocabSize;
+        private int hiddenSize;
+        private int intermediateSize;
+        private int primeIntermediateSize = -1;
+        private int numLayers;
+        private int numHeads;
+        private int numKvHeads = -1;
+        private int headDim;
+        private double ropeTheta = 10000;
+        private RopeLayout ropeLayout = RopeLayout.INTERLEAVED;
+        private RopeScaling ropeScaling;
+        private boolean qkNorm = true;
+        private boolean attentionBias;
+        private NormPlacement normPlacement = NormPlacement.SANDWICH;
+        private boolean tieWordEmbeddings = true;
+        private double rmsNormEps = 1e-6;
+        private int slidingWindow;
+        private int miniBatchSize;
+        private int numPrimeLayers;
+        private double innerLr = 1.0;
+        private double innerGradClip = 1.0;
+        private OptionalInt bosTokenId = OptionalInt.empty();
+        private List<Integer> eosTokenIds = List.of();
+
+        private Builder() {}
+
+        /**
+         * Sets V.
+         *
+         * @param v the vocabulary size
+         * @return this builder
+         */
+        public Builder vocabSize(int v) {
+            vocabSize = v;
+            return this;
+        }
+
+        /**
+         * Sets d.
+         *
+         * @param d the hidden size
+         * @return this builder
+         */
+        public Builder hiddenSize(int d) {
+            hiddenSize = d;
+            return this;
+        }
+
+        /**
+         * Sets F (and Fp, unless set apart).
+         *
+         * @param f the static MLP width
+         * @return this builder
+         */
+        public Builder intermediateSize(int f) {
+            intermediateSize = f;
+            return this;
+        }
+
+        /**
+         * Sets Fp.
+         *
+         * @param f the prime MLP width
+         * @return this builder
+         */
+        public Builder primeIntermediateSize(int f) {
+            primeIntermediateSize = f;
+            return this;
+        }
+
+        /**
+         * Sets L.
+         *
+         * @param l the number of blocks
+         * @return this builder
+         */
+        public Builder numLayers(int l) {
+            numLayers = l;
+            return this;
+        }
+
+        /**
+         * Sets H (and Hkv, unless set apart).
+         *
+         * @param h the query heads
+         * @return this builder
+         */
+        public Builder numHeads(int h) {
+            numHeads = h;
+            return this;
+        }
+
+        /**
+         * Sets Hkv.
+         *
+         * @param h the key/value heads
+         * @return this builder
+         */
+        public Builder numKvHeads(int h) {
+            numKvHeads = h;
+            return this;
+        }
+
+        /**
+         * Sets hd.
+         *
+         * @param hd the head dimension
+         * @return this builder
+         */
+        public Builder headDim(int hd) {
+            headDim = hd;
+            return this;
+        }
+
+        /**
+         * Sets the RoPE base.
+         *
+         * @param theta θ
+         * @return this builder
+         */
+        public Builder ropeTheta(double theta) {
+            ropeTheta = theta;
+            return this;
+        }
+
+        /**
+         * Sets the RoPE layout.
+         *
+         * @param layout interleaved or rotate-half
+         * @return this builder
+         */
+        public Builder ropeLayout(RopeLayout layout) {
+            ropeLayout = layout;
+            return this;
+        }
+
+        /**
+         * Sets the RoPE frequency scaling.
+         *
+         * @param scaling the scaling, or {@code null}
+         * @return this builder
+         */
+        public Builder ropeScaling(RopeScaling scaling) {
+            ropeScaling = scaling;
+            return this;
+        }
+
+        /**
+         * Sets QK-norm.
+         *
+         * @param on RMSNorm on q and k
+         * @return this builder
+         */
+        public Builder qkNorm(boolean on) {
+            qkNorm = on;
+            return this;
+        }
+
+        /**
+         * Sets q/k/v biases.
+         *
+         * @param on biases on the projections
+         * @return this builder
+         */
+        public Builder attentionBias(boolean on) {
+            attentionBias = on;
+            return this;
+        }
+
+        /**
+         * Sets the norm placement.
+         *
+         * @param placement pre or sandwich
+         * @return this builder
+         */
+        public Builder normPlacement(NormPlacement placement) {
+            normPlacement = placement;
+            return this;
+        }
+
+        /**
+         * Sets whether the head reuses the embedding.
+         *
+         * @param tied tied embeddings
+         * @return this builder
+         */
+        public Builder tieWordEmbeddings(boolean tied) {
+            tieWordEmbeddings = tied;
+            return this;
+        }
+
+        /**
+         * Sets ε of every RMSNorm.
+         *
+         * @param eps ε
+         * @return this builder
+         */
+        public Builder rmsNormEps(double eps) {
+            rmsNormEps = eps;
+            return this;
+        }
+
+        /**
+         * Sets k.
+         *
+         * @param k keys per query including itself
+         * @return this builder
+         */
+        public Builder slidingWindow(int k) {
+            slidingWindow = k;
+            return this;
+        }
+
+        /**
+         * Sets b.
+         *
+         * @param b tokens per test-time-training step
+         * @return this builder
+         */
+        public Builder miniBatchSize(int b) {
+            miniBatchSize = b;
+            return this;
+        }
+
+        /**
+         * Sets S.
+         *
+         * @param s the last blocks with a prime MLP
+         * @return this builder
+         */
+        public Builder numPrimeLayers(int s) {
+            numPrimeLayers = s;
+            return this;
+        }
+
+        /**
+         * Sets η.
+         *
+         * @param lr the inner learning rate
+         * @return this builder
+         */
+        public Builder innerLr(double lr) {
+            innerLr = lr;
+            return this;
+        }
+
+        /**
+         * Sets the inner gradient clip.
+         *
+         * @param clip the global-norm clip, 0 for none
+         * @return this builder
+         */
+        public Builder innerGradClip(double clip) {
+            innerGradClip = clip;
+            return this;
+        }
+
+        /**
+         * Sets BOS.
+         *
+         * @param id the BOS id, or empty
+         * @return this builder
+         */
+        public Builder bosTokenId(OptionalInt id) {
+            bosTokenId = id;
+            return this;
+        }
+
+        /**
+         * Sets the EOS ids.
+         *
+         * @param ids the EOS ids (possibly empty)
+         * @return this builder
+         */
+        public Builder eosTokenIds(List<Integer> ids) {
+            eosTokenIds = ids;
+            return this;
+        }
+
+        /**
+         * Validates and builds the config.
+         *
+         * @return the config
+         * @throws InvalidConfigException naming the key, value and rule that fails
+         */
+        public TttConfig build() {
+            return new TttConfig(
+                    vocabSize,
+                    hiddenSize,
+                    intermediateSize,
+                    primeIntermediateSize < 0 ? intermediateSize : primeIntermediateSize,
+                    numLayers,
+                    numHeads,
+                    numKvHeads < 0 ? numHeads : numKvHeads,
+                    headDim,
+                    ropeTheta,
+                    ropeLayout,
+                    ropeScaling,
+                    qkNorm,
+                    attentionBias,
+                    normPlacement,
+                    tieWordEmbeddings,
+                    rmsNormEps,
+                    slidingWindow,
+                    miniBatchSize,
+                    numPrimeLayers,
+                    innerLr,
+                    innerGradClip,
+                    bosTokenId,
+                    eosTokenIds);
+        }
     }
 
     /**

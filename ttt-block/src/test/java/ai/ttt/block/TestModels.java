@@ -12,7 +12,6 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Random;
@@ -38,30 +37,22 @@ public final class TestModels {
         int d = o.get("hidden_size").getAsInt();
         int h = o.get("num_attention_heads").getAsInt();
         int f = o.get("intermediate_size").getAsInt();
-        return new TttConfig(
-                o.get("vocab_size").getAsInt(),
-                d,
-                f,
-                f,
-                o.get("num_hidden_layers").getAsInt(),
-                h,
-                h,
-                d / h,
-                o.get("rope_theta").getAsDouble(),
-                RopeLayout.INTERLEAVED,
-                null,
-                true,
-                false,
-                NormPlacement.SANDWICH,
-                true,
-                o.get("rms_norm_eps").getAsDouble(),
-                o.get("sliding_window_size").getAsInt(),
-                o.get("mini_batch_size").getAsInt(),
-                o.get("suffix_len").getAsInt(),
-                o.get("inner_lr").getAsDouble(),
-                o.get("inner_clip_gradient").getAsDouble(),
-                OptionalInt.of(o.get("bos_token_id").getAsInt()),
-                List.of());
+        return TttConfig.officialLayout()
+                .vocabSize(o.get("vocab_size").getAsInt())
+                .hiddenSize(d)
+                .intermediateSize(o.get("intermediate_size").getAsInt())
+                .numLayers(o.get("num_hidden_layers").getAsInt())
+                .numHeads(h)
+                .headDim(d / h)
+                .ropeTheta(o.get("rope_theta").getAsDouble())
+                .rmsNormEps(o.get("rms_norm_eps").getAsDouble())
+                .slidingWindow(o.get("sliding_window_size").getAsInt())
+                .miniBatchSize(o.get("mini_batch_size").getAsInt())
+                .numPrimeLayers(o.get("suffix_len").getAsInt())
+                .innerLr(o.get("inner_lr").getAsDouble())
+                .innerGradClip(o.get("inner_clip_gradient").getAsDouble())
+                .bosTokenId(OptionalInt.of(o.get("bos_token_id").getAsInt()))
+                .build();
     }
 
     /**
@@ -216,29 +207,19 @@ public final class TestModels {
      * @return the config
      */
     public static TttConfig tiny(int window, int miniBatch) {
-        return new TttConfig(
-                32,
-                8,
-                16,
-                8,
-                3,
-                2,
-                1,
-                4,
-                10000,
-                RopeLayout.INTERLEAVED,
-                null,
-                true,
-                false,
-                NormPlacement.SANDWICH,
-                true,
-                1e-6,
-                window,
-                miniBatch,
-                2,
-                1.0,
-                1.0,
-                OptionalInt.of(1),
-                List.of());
+        return TttConfig.officialLayout()
+                .vocabSize(32)
+                .hiddenSize(8)
+                .intermediateSize(16)
+                .primeIntermediateSize(8)
+                .numLayers(3)
+                .numHeads(2)
+                .numKvHeads(1)
+                .headDim(4)
+                .slidingWindow(window)
+                .miniBatchSize(miniBatch)
+                .numPrimeLayers(2)
+                .bosTokenId(OptionalInt.of(1))
+                .build();
     }
 }

@@ -46,6 +46,41 @@ class TttConfigTest {
                 List.of(2));
     }
 
+    @Test
+    void builderDefaultsAreTheOfficialLayout() {
+        TttConfig built =
+                TttConfig.officialLayout()
+                        .vocabSize(512)
+                        .hiddenSize(64)
+                        .intermediateSize(128)
+                        .numLayers(4)
+                        .numHeads(4)
+                        .headDim(16)
+                        .slidingWindow(32)
+                        .miniBatchSize(16)
+                        .numPrimeLayers(1)
+                        .bosTokenId(OptionalInt.of(1))
+                        .eosTokenIds(List.of(2))
+                        .build();
+        assertEquals(official(), built);
+        assertEquals(official(), official().toBuilder().build());
+        TttConfig variant = official().toBuilder().numKvHeads(2).innerLr(0.5).build();
+        assertEquals(2, variant.numKvHeads());
+        assertEquals(0.5, variant.innerLr());
+        assertEquals(
+                official().withTtt(64, 8, 2),
+                official().toBuilder()
+                        .slidingWindow(64)
+                        .miniBatchSize(8)
+                        .numPrimeLayers(2)
+                        .build());
+        InvalidConfigException e =
+                assertThrows(
+                        InvalidConfigException.class,
+                        () -> official().toBuilder().numKvHeads(3).build());
+        assertTrue(e.getMessage().contains("num_key_value_heads 3"), e.getMessage());
+    }
+
     static JsonObject json(Consumer<JsonObject> edit) {
         JsonObject o = official().toJson();
         edit.accept(o);

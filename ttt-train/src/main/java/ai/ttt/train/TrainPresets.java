@@ -1,7 +1,5 @@
 package ai.ttt.train;
 
-import ai.ttt.block.NormPlacement;
-import ai.ttt.block.RopeLayout;
 import ai.ttt.block.TttConfig;
 import java.util.List;
 import java.util.OptionalInt;
@@ -26,30 +24,19 @@ public final class TrainPresets {
      * @return the config
      */
     public static TttConfig defaultModel(int primeLayers) {
-        return new TttConfig(
-                257, // 256 bytes + <|endoftext|>
-                256,
-                512,
-                512,
-                6,
-                4,
-                4,
-                64,
-                10000,
-                RopeLayout.INTERLEAVED,
-                null,
-                true,
-                false,
-                NormPlacement.SANDWICH,
-                true,
-                1e-6,
-                256,
-                128,
-                primeLayers,
-                1.0,
-                1.0,
-                OptionalInt.of(BYTE_EOS),
-                List.of(BYTE_EOS));
+        return TttConfig.officialLayout()
+                .vocabSize(257) // 256 bytes + <|endoftext|>
+                .hiddenSize(256)
+                .intermediateSize(512)
+                .numLayers(6)
+                .numHeads(4)
+                .headDim(64)
+                .slidingWindow(256)
+                .miniBatchSize(128)
+                .numPrimeLayers(primeLayers)
+                .bosTokenId(OptionalInt.of(BYTE_EOS))
+                .eosTokenIds(List.of(BYTE_EOS))
+                .build();
     }
 
     /**

@@ -1,7 +1,5 @@
 package ai.ttt.cli.bench;
 
-import ai.ttt.block.NormPlacement;
-import ai.ttt.block.RopeLayout;
 import ai.ttt.block.TttConfig;
 import java.util.List;
 import java.util.Locale;
@@ -137,30 +135,20 @@ public enum BenchPreset {
         int s = mode == BenchMode.TTT_E2E ? suffixLayers() : 0;
         int bos = vocabSize > 128000 ? 128000 : 1;
         int eos = vocabSize > 128001 ? 128001 : 2;
-        return new TttConfig(
-                vocabSize,
-                d,
-                mlp,
-                mlp,
-                layers,
-                h,
-                h,
-                hd,
-                500000,
-                RopeLayout.INTERLEAVED,
-                null,
-                true,
-                false,
-                NormPlacement.SANDWICH,
-                true,
-                1e-6,
-                window,
-                miniBatch,
-                s,
-                1.0,
-                1.0,
-                OptionalInt.of(bos),
-                List.of(eos));
+        return TttConfig.officialLayout()
+                .vocabSize(vocabSize)
+                .hiddenSize(d)
+                .intermediateSize(mlp)
+                .numLayers(layers)
+                .numHeads(h)
+                .headDim(hd)
+                .ropeTheta(500000)
+                .slidingWindow(window)
+                .miniBatchSize(miniBatch)
+                .numPrimeLayers(s)
+                .bosTokenId(OptionalInt.of(bos))
+                .eosTokenIds(List.of(eos))
+                .build();
     }
 
     /**
