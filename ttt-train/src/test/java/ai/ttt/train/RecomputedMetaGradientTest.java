@@ -15,20 +15,22 @@ import ai.ttt.block.nn.TttLanguageModel;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue 6, recomputation: the meta-gradient computed one mini-batch at a time from stored carries
  * equals the one differentiated through the whole sequence's graph, for both the exact and the
- * first-order variant, in fp64 on a model whose cache spans several mini-batches (window 10,
- * mini-batch 4: keys reach back 4 mini-batches, and drop out of the window within the sequence).
+ * first-order variant and for the sliding-window baseline (S = 0, plain next-token training), in
+ * fp64 on a model whose cache spans several mini-batches (window 10, mini-batch 4: keys reach back
+ * 4 mini-batches, and drop out of the window within the sequence).
  */
 class RecomputedMetaGradientTest {
 
-    @ParameterizedTest(name = "second order {0}")
-    @ValueSource(booleans = {true, false})
-    void equalsTheGradientThroughTheWholeGraph(boolean secondOrder) throws Exception {
-        TttConfig c = TestModels.tiny(10, 4);
+    @ParameterizedTest(name = "second order {0}, S = {1}")
+    @CsvSource({"true, 2", "false, 2", "true, 0"})
+    void equalsTheGradientThroughTheWholeGraph(boolean secondOrder, int primeLayers)
+            throws Exception {
+        TttConfig c = TestModels.tiny(10, 4).withTtt(10, 4, primeLayers);
         int length = 8 * 4 + 1;
         Random r = new Random(5);
         long[] tokens = new long[2 * length];
