@@ -104,6 +104,11 @@ class CliTest {
                         "--stream");
         assertEquals(0, streamed.exit(), streamed.all());
         assertEquals(plain.out(), streamed.out(), "same seed, same text, streamed or not");
+        for (Run r : List.of(plain, streamed)) {
+            // libtorch writes its warnings straight to stderr (e.g. the deprecated
+            // AutoNonVariableTypeMode that DJL's NDArray.set(Buffer) enters).
+            assertFalse(r.err().contains("Warning:"), "no libtorch warning\n" + r.all());
+        }
     }
 
     @Test

@@ -2,7 +2,7 @@ package ai.ttt.translators;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import java.nio.LongBuffer;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Set;
@@ -20,6 +20,8 @@ final class DecodeLoop {
     private final GenerationOptions options;
     private final Set<Long> eos;
     private final Iterator<NDList> steps;
+    private static final NDIndex ALL = new NDIndex("...");
+
     private final NDArray next;
     private final Sampler sampler;
     private final IncrementalDecoder decoder;
@@ -81,7 +83,7 @@ final class DecodeLoop {
     String nextPiece() {
         while (finish == null) {
             if (generatedCount > 0) {
-                next.set(LongBuffer.wrap(new long[] {generated[generatedCount - 1]}));
+                writeNext(generated[generatedCount - 1]);
             }
             float[] logits = steps.next().singletonOrThrow().toFloatArray();
             int id = choose(logits);
@@ -146,7 +148,18 @@ final class DecodeLoop {
      * this so that their state has read everything generated).
      */
     void writePending() {
-        next.set(LongBuffer.wrap(new long[] {generated[generatedCount - 1]}));
+        writeNext(generated[generatedCount - 1]);
+    }
+
+    /**
+     * Copies an id into {@code next}. Not {@code next.set(Buffer)}: DJL's JNI for it enters the
+     * deprecated {@code AutoNonVariableTypeMode}, and libtorch prints a warning about that on
+     * stderr, in the middle of the generated text.
+     */
+    private void writeNext(long id) {
+        try (NDArray host = next.getManager().create(new long[] {id}, next.getShape())) {
+            next.set(ALL, host);
+        }
     }
 
     /**
