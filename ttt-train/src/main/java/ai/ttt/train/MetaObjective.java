@@ -17,6 +17,7 @@ import ai.ttt.block.nn.TttLanguageModel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * The TTT-E2E training objective (spec §4.1): for each sequence, the mean over its mini-batches of
@@ -78,7 +79,7 @@ public final class MetaObjective {
             // sequences and mini-batches of each mini-batch's mean.
             NDArray nll = r.targetNll().reshape(batch * n, b);
             NDArray next = tokens.get(new NDIndex(":, 1:")).reshape(batch * n, b);
-            return chunkMeans(model, nll, next, manager).mean();
+            return new ChunkMean(model, manager).of(nll, next).mean();
         } finally {
             JniUtils.setGradMode(grad);
         }
@@ -106,26 +107,38 @@ public final class MetaObjective {
 
     /**
      * Each row's mean NLL over its targets that are not BOS (0 if none): a mini-batch's share of
-     * the outer loss (with S = 0 this is plain next-token training).
-     *
-     * @param model the model (its BOS id)
-     * @param nll {@code [R, b]} per-target NLL
-     * @param targets {@code [R, b]} int64
-     * @param manager owns the constants
-     * @return {@code [R]}
+     * the outer loss (with S = 0 this is plain next-token training). The constants are made once.
      */
-    static NDArray chunkMeans(
-            TttLanguageModel model, NDArray nll, NDArray targets, NDManager manager) {
-        NDArray valid =
-                model.config().bosTokenId().isPresent()
-                        ? targets.neq(
-                                        TorchOps.constant(
-                                                manager,
-                                                (long) model.config().bosTokenId().getAsInt()))
-                                .toType(nll.getDataType(), false)
-                        : nll.onesLike();
-        NDArray one = TorchOps.constant(manager, 1.0, nll.getDataType());
-        return nll.mul(valid).sum(new int[] {1}).div(valid.sum(new int[] {1}).maximum(one));
+    static final class ChunkMean {
+        private final NDArray bos;
+        private final NDArray one;
+
+        /**
+         * Makes the constants.
+         *
+         * @param model the model (its BOS id)
+         * @param manager owns the constants
+         */
+        ChunkMean(TttLanguageModel model, NDManager manager) {
+            OptionalInt id = model.config().bosTokenId();
+            this.bos = id.isPresent() ? TorchOps.constant(manager, (long) id.getAsInt()) : null;
+            this.one = TorchOps.constant(manager, 1.0, model.precision().stream());
+        }
+
+        /**
+         * Computes the means.
+         *
+         * @param nll {@code [R, b]} per-target NLL (the stream type)
+         * @param targets {@code [R, b]} int64
+         * @return {@code [R]}
+         */
+        NDArray of(NDArray nll, NDArray targets) {
+            NDArray valid =
+                    bos != null
+                            ? targets.neq(bos).toType(nll.getDataType(), false)
+                            : nll.onesLike();
+            return nll.mul(valid).sum(new int[] {1}).div(valid.sum(new int[] {1}).maximum(one));
+        }
     }
 
     /**

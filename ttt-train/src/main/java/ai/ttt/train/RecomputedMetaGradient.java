@@ -6,9 +6,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.ttt.block.engine.FastWeights;
+import ai.ttt.block.engine.InnerGradient;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.SequenceState.TrainingCarry;
 import ai.ttt.block.engine.StateOptions;
@@ -16,6 +17,7 @@ import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,13 +72,23 @@ public final class RecomputedMetaGradient {
         int b = model.config().miniBatchSize();
         int n = MetaObjective.miniBatches(tokens, b);
         Kernels kernels = Kernels.forDevice(manager.getDevice());
+        InnerGradient inner =
+                (loss, wrt, createGraph, retainGraph) ->
+                        kernels.grad(loss, wrt, retainGraph || createGraph, createGraph);
         StateOptions options = StateOptions.training(secondOrder).withInnerLrScale(innerLrScale);
         List<Parameter> params = model.parameterList();
         boolean grad = JniUtils.isGradMode();
-        try (NDManager stored = manager.newSubManager()) {
-            Sweep sweep = new Sweep(model, tokens, batch, b, n, options, stored);
-            NDArray loss = sweep.forward(kernels, manager);
-            Map<Parameter, NDArray> total = sweep.backward(kernels, params, manager);
+        JniUtils.setGradMode(true);
+        // One state per pass, moved from mini-batch to mini-batch: its constants are made once.
+        // The forward pass needs values only: the first-order step computes the same ones without
+        // building the graph of the inner gradient.
+        try (NDManager stored = manager.newSubManager();
+                SequenceState forwardState =
+                        SequenceState.create(model, batch, options.firstOrder(), inner);
+                SequenceState backwardState = SequenceState.create(model, batch, options, inner)) {
+            Sweep sweep = new Sweep(model, tokens, batch, b, n, stored);
+            NDArray loss = sweep.forward(forwardState, manager);
+            Map<Parameter, NDArray> total = sweep.backward(backwardState, kernels, params, manager);
             return new MetaObjective.Result(loss, total);
         } finally {
             JniUtils.setGradMode(grad);
@@ -90,8 +102,11 @@ public final class RecomputedMetaGradient {
         private final int batch;
         private final int b;
         private final int n;
-        private final StateOptions options;
         private final NDManager stored;
+        private final MetaObjective.ChunkMean chunkMean;
+
+        /** 1 / (B · n): each mini-batch's and sequence's weight in the outer loss. */
+        private final NDArray weight;
 
         /** The number of earlier mini-batches whose keys a cache holds (⌈C / b⌉). */
         private final int reach;
@@ -104,32 +119,26 @@ public final class RecomputedMetaGradient {
 
         private final Map<Integer, List<NDArray>> values = new HashMap<>();
 
-        Sweep(
-                TttLanguageModel model,
-                NDArray tokens,
-                int batch,
-                int b,
-                int n,
-                StateOptions options,
-                NDManager stored) {
+        Sweep(TttLanguageModel model, NDArray tokens, int batch, int b, int n, NDManager stored) {
             this.model = model;
             this.tokens = tokens;
             this.batch = batch;
             this.b = b;
             this.n = n;
-            this.options = options;
             this.stored = stored;
+            this.chunkMean = new MetaObjective.ChunkMean(model, stored);
+            this.weight = TorchOps.constant(stored, 1.0 / (batch * n), model.precision().stream());
             int capacity = model.config().slidingWindow() - 1 + b;
             this.reach = (capacity + b - 1) / b;
         }
 
         /** Runs every mini-batch once, keeping only the carries; returns the outer loss. */
-        NDArray forward(Kernels kernels, NDManager out) {
+        NDArray forward(SequenceState state, NDManager out) {
             NDArray loss = null;
             for (int i = 0; i < n; i++) {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    Run run = run(i, kernels, false);
+                    Run run = run(i, state, false);
                     NDArray share = run.loss.stopGradient();
                     if (loss == null) {
                         loss = keep(share, out);
@@ -139,19 +148,19 @@ public final class RecomputedMetaGradient {
                         loss = sum;
                     }
                     if (i < n - 1) {
-                        TrainingCarry next = run.state.trainingCarry();
+                        TrainingCarry next = state.trainingCarry();
                         fastWeights.put(i + 1, detached(next.fastWeights()));
                         keys.put(i, detached(newest(next.keys())));
                         values.put(i, detached(newest(next.values())));
                     }
-                    run.state.close();
                 }
             }
             return loss;
         }
 
         /** Recomputes the mini-batches in reverse and sums the parameters' shares. */
-        Map<Parameter, NDArray> backward(Kernels kernels, List<Parameter> params, NDManager out) {
+        Map<Parameter, NDArray> backward(
+                SequenceState state, Kernels kernels, List<Parameter> params, NDManager out) {
             Map<Parameter, NDArray> total = new LinkedHashMap<>();
             List<NDArray> fastCotangent = null; // Ŵ_{i+1}
             Map<Integer, List<NDArray>> keyCotangents = new HashMap<>();
@@ -159,8 +168,8 @@ public final class RecomputedMetaGradient {
             for (int i = n - 1; i >= 0; i--) {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    Run run = run(i, kernels, true);
-                    TrainingCarry next = run.state.trainingCarry();
+                    Run run = run(i, state, true);
+                    TrainingCarry next = state.trainingCarry();
                     NDArray surrogate = run.loss;
                     if (fastCotangent != null) {
                         surrogate = surrogate.add(dot(next.fastWeights(), fastCotangent));
@@ -197,7 +206,6 @@ public final class RecomputedMetaGradient {
                     at += run.fastLeaves.size();
                     at = accumulate(g, at, run.keyLeaves, keyCotangents);
                     accumulate(g, at, run.valueLeaves, valueCotangents);
-                    run.state.close();
                     release(keyCotangent);
                     release(valueCotangent);
                 }
@@ -211,51 +219,45 @@ public final class RecomputedMetaGradient {
 
         /** What one run of a mini-batch made. */
         private record Run(
-                SequenceState state,
                 NDArray loss,
                 List<NDArray> fastLeaves,
                 Map<Integer, List<NDArray>> keyLeaves,
                 Map<Integer, List<NDArray>> valueLeaves) {}
 
         /**
-         * Runs mini-batch i from its stored carry (the W0 copies when i = 0). The fast weights are
-         * always leaves (the inner step differentiates with respect to them); the cached keys and
-         * values only when the run will be differentiated ({@code leaves}).
+         * Runs mini-batch i on the state, moved to its start with its stored carry (fresh W0 copies
+         * when i = 0). The fast weights are always leaves (the inner step differentiates with
+         * respect to them); the cached keys and values only when the run will be differentiated
+         * ({@code leaves}).
          */
-        private Run run(int i, Kernels kernels, boolean leaves) {
-            // The forward pass needs values only: the first-order step computes the same ones
-            // without building the graph of the inner gradient.
-            SequenceState state =
-                    SequenceState.create(
-                            model,
-                            batch,
-                            leaves ? options : options.firstOrder(),
-                            (loss, wrt, createGraph, retainGraph) ->
-                                    kernels.grad(
-                                            loss, wrt, retainGraph || createGraph, createGraph));
+        private Run run(int i, SequenceState state, boolean leaves) {
             List<NDArray> fastLeaves = List.of();
             Map<Integer, List<NDArray>> keyLeaves = new LinkedHashMap<>();
             Map<Integer, List<NDArray>> valueLeaves = new LinkedHashMap<>();
-            JniUtils.setGradMode(true);
-            if (i > 0) {
+            long at = (long) i * b;
+            TrainingCarry carry;
+            if (i == 0) {
+                List<NDArray> none = Collections.nCopies(model.layers().size(), null);
+                carry =
+                        new TrainingCarry(
+                                FastWeights.connectedTo(model, batch, stored).asList(), none, none);
+            } else {
                 fastLeaves = leaves(fastWeights.get(i), true);
                 int first = Math.max(0, i - reach);
                 for (int j = first; j < i; j++) {
                     keyLeaves.put(j, leaves(keys.get(j), leaves));
                     valueLeaves.put(j, leaves(values.get(j), leaves));
                 }
-                long at = (long) i * b;
-                state.resumeTraining(
-                        at,
+                carry =
                         new TrainingCarry(
-                                fastLeaves, window(keyLeaves, at), window(valueLeaves, at)));
+                                fastLeaves, window(keyLeaves, at), window(valueLeaves, at));
             }
-            NDArray inputs = tokens.get(new NDIndex(":, {}:{}", i * b, (i + 1) * b));
-            NDArray targets = tokens.get(new NDIndex(":, {}:{}", i * b + 1, (i + 1) * b + 1));
+            state.resumeTraining(at, carry);
+            NDArray inputs = tokens.get(new NDIndex(":, {}:{}", at, at + b));
+            NDArray targets = tokens.get(new NDIndex(":, {}:{}", at + 1, at + b + 1));
             NDArray nll = state.trainMiniBatch(inputs, targets);
-            NDArray loss = MetaObjective.chunkMeans(model, nll, targets, stored).sum();
-            NDArray weight = TorchOps.constant(stored, 1.0 / (batch * n), DataType.FLOAT32);
-            return new Run(state, loss.mul(weight), fastLeaves, keyLeaves, valueLeaves);
+            NDArray loss = chunkMean.of(nll, targets).sum().mul(weight);
+            return new Run(loss, fastLeaves, keyLeaves, valueLeaves);
         }
 
         /** Joins the stored per-mini-batch keys of the window before position {@code at}. */

@@ -299,19 +299,26 @@ public final class SequenceState implements AutoCloseable {
     }
 
     /**
-     * Training: moves this fresh state to a mini-batch boundary with the given carry (typically
-     * stored, detached copies made leaves of a recomputation).
+     * Training: moves this state to a mini-batch boundary with the given carry (typically stored,
+     * detached copies made leaves of a recomputation), replacing its fast weights, caches and
+     * position. A state fed only through {@link #trainMiniBatch} may be moved any number of times,
+     * forwards or backwards, so one state serves every mini-batch of a recomputation without new
+     * constants (no host-to-device copy per mini-batch).
      *
      * @param at the position, a multiple of b
-     * @param carry the fast weights and caches at that position
+     * @param carry the fast weights and caches at that position ({@code null} keys at position 0;
+     *     at position 0 the fast weights are the W0 copies, e.g. {@link FastWeights#connectedTo})
      */
     public void resumeTraining(long at, TrainingCarry carry) {
         requireTraining();
-        if (at % miniBatch != 0 || position != 0 || openCount != 0) {
+        if (at < 0 || at % miniBatch != 0 || openCount != 0 || lastLogits != null) {
             throw new IllegalStateException(
-                    "resumeTraining needs a fresh state and a mini-batch boundary, got " + at);
+                    "resumeTraining needs a mini-batch boundary of a state fed only by"
+                            + " trainMiniBatch, got position "
+                            + at);
         }
         if (carry.keys().size() != caches.size()
+                || carry.values().size() != caches.size()
                 || carry.fastWeights().size() != (fast == null ? 0 : fast.asList().size())) {
             throw new IllegalArgumentException("the carry does not match the model's layers");
         }
@@ -331,7 +338,11 @@ public final class SequenceState implements AutoCloseable {
             fast.replace(carry.fastWeights());
         }
         position = at;
-        positionOnDevice.set(new NDIndex("..."), at);
+        // Made on the device (arange), not uploaded: no host-to-device copy.
+        try (NDArray p = manager.arange((int) at, (int) at + 1, 1, DataType.INT64);
+                NDArray scalar = p.reshape(new Shape())) {
+            positionOnDevice.set(new NDIndex("..."), scalar);
+        }
     }
 
     private void requireTraining() {
