@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
@@ -218,7 +219,7 @@ public final class MetaTrainer {
                 for (Parameter p : params) {
                     grads.add(r.gradients().get(p));
                 }
-                norm = clip(grads, scratch);
+                norm = clipToGlobalNorm(grads, settings.gradClip(), scratch);
                 optimizer.step(arrays(), grads, lr);
             }
             step++;
@@ -251,19 +252,25 @@ public final class MetaTrainer {
                         flat, new Shape(settings.batchSize(), settings.sequenceLength() + 1)));
     }
 
-    /** Scales the gradients to the global norm; returns the norm before clipping. */
-    private double clip(List<NDArray> grads, NDManager manager) {
-        double sq = 0;
+    /**
+     * Scales the gradients in place so that their global norm is at most {@code maxNorm}: {@code g
+     * ← g · min(1, maxNorm / ‖g‖)}, ‖g‖ over all tensors together.
+     *
+     * @param grads the gradients (modified in place)
+     * @param maxNorm the largest norm kept
+     * @param manager owns the temporaries
+     * @return the norm before clipping
+     */
+    static double clipToGlobalNorm(List<NDArray> grads, double maxNorm, NDManager manager) {
+        // Summed on the device and read once (one host sync per step, not one per tensor).
+        NDArray sq = null;
         for (NDArray g : grads) {
-            sq += g.square().sum().getFloat();
+            NDArray s = g.square().sum();
+            sq = sq == null ? s : sq.add(s);
         }
-        double norm = Math.sqrt(sq);
-        if (norm > settings.gradClip() && norm > 0) {
-            NDArray factor =
-                    TorchOps.constant(
-                            manager,
-                            settings.gradClip() / norm,
-                            ai.djl.ndarray.types.DataType.FLOAT32);
+        double norm = Math.sqrt(sq.toType(DataType.FLOAT64, false).getDouble());
+        if (norm > maxNorm && norm > 0) {
+            NDArray factor = TorchOps.constant(manager, maxNorm / norm, grads.get(0).getDataType());
             for (NDArray g : grads) {
                 g.muli(factor);
             }
