@@ -65,7 +65,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--config",
             paramLabel = "FILE",
-            description = "A model config.json to train from scratch.")
+            description =
+                    "A model config.json to train from scratch (with --preset default: in place"
+                            + " of the preset's architecture; data and schedule stay the preset's).")
     Path config;
 
     @Option(
@@ -153,7 +155,13 @@ public final class TrainCommand implements Callable<Integer> {
             Path tokenizerFile;
             List<String> documents;
             if (isDefault) {
-                modelConfig = TrainPresets.defaultModel(primeLayers != null ? primeLayers : 2);
+                if (config != null && primeLayers != null) {
+                    throw new UserException("give --config or --prime-layers, not both");
+                }
+                modelConfig =
+                        config != null
+                                ? TttConfig.load(config)
+                                : TrainPresets.defaultModel(primeLayers != null ? primeLayers : 2);
                 tokenizerFile =
                         tokenizer != null
                                 ? tokenizer

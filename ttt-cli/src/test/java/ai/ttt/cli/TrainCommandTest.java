@@ -1,0 +1,55 @@
+package ai.ttt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.ttt.train.TrainPresets;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Argument checks of {@code ttt train} that fail before any data is read. */
+class TrainCommandTest {
+
+    @Test
+    void presetWithConfigAndPrimeLayersIsAnInputError(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, TrainPresets.defaultModel(0).toJsonString());
+        String err =
+                inputError(
+                        "train",
+                        "--preset",
+                        "default",
+                        "--config",
+                        config.toString(),
+                        "--prime-layers",
+                        "0",
+                        "--output",
+                        dir.resolve("run").toString());
+        assertTrue(err.contains("--config or --prime-layers, not both"), err);
+    }
+
+    @Test
+    void unknownPresetIsAnInputError(@TempDir Path dir) {
+        String err =
+                inputError("train", "--preset", "large", "--output", dir.resolve("run").toString());
+        assertTrue(err.contains("--preset large is not known"), err);
+    }
+
+    /** Runs the command, expects exit code 1, and returns what it wrote to stderr. */
+    private static String inputError(String... args) {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(TttCommand.EXIT_INPUT, TttCommand.execute(args));
+        } finally {
+            System.setErr(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+}
