@@ -43,9 +43,10 @@ import java.util.Map;
  *
  * <p>Memory holds the stored fast weights and keys/values of the sequence (each mini-batch's are
  * freed once it is recomputed) plus one mini-batch's graph, instead of the graph of the whole
- * sequence; time is about one extra forward. The gradient is the same as {@link
- * MetaObjective#lossAndGradients} (second order or first order): every mini-batch is computed by
- * the same code from the same values.
+ * sequence; time is one more forward and first-order inner step per mini-batch (measured 1.4 to 1.6
+ * times the step time on CPU). The gradient is the same as {@link MetaObjective#lossAndGradients}
+ * (second order or first order): every mini-batch is computed by the same code from the same
+ * values.
  */
 public final class RecomputedMetaGradient {
 
