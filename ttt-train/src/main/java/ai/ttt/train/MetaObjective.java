@@ -8,16 +8,15 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.InnerGradient;
+import ai.ttt.block.engine.MiniBatchLoss;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.TensorBinding;
-import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 
 /**
  * The TTT-E2E training objective (spec §4.1): for each sequence, the mean over its mini-batches of
@@ -79,7 +78,9 @@ public final class MetaObjective {
             // sequences and mini-batches of each mini-batch's mean.
             NDArray nll = r.targetNll().reshape(batch * n, b);
             NDArray next = tokens.get(new NDIndex(":, 1:")).reshape(batch * n, b);
-            return new ChunkMean(model, manager).of(nll, next).mean();
+            return new MiniBatchLoss(model.config(), model.precision().stream(), manager)
+                    .of(nll, next)
+                    .mean();
         } finally {
             JniUtils.setGradMode(grad);
         }
@@ -106,42 +107,6 @@ public final class MetaObjective {
     }
 
     /**
-     * Each row's mean NLL over its targets that are not BOS (0 if none): a mini-batch's share of
-     * the outer loss (with S = 0 this is plain next-token training). The constants are made once.
-     */
-    static final class ChunkMean {
-        private final NDArray bos;
-        private final NDArray one;
-
-        /**
-         * Makes the constants.
-         *
-         * @param model the model (its BOS id)
-         * @param manager owns the constants
-         */
-        ChunkMean(TttLanguageModel model, NDManager manager) {
-            OptionalInt id = model.config().bosTokenId();
-            this.bos = id.isPresent() ? TorchOps.constant(manager, (long) id.getAsInt()) : null;
-            this.one = TorchOps.constant(manager, 1.0, model.precision().stream());
-        }
-
-        /**
-         * Computes the means.
-         *
-         * @param nll {@code [R, b]} per-target NLL (the stream type)
-         * @param targets {@code [R, b]} int64
-         * @return {@code [R]}
-         */
-        NDArray of(NDArray nll, NDArray targets) {
-            NDArray valid =
-                    bos != null
-                            ? targets.neq(bos).toType(nll.getDataType(), false)
-                            : nll.onesLike();
-            return nll.mul(valid).sum(new int[] {1}).div(valid.sum(new int[] {1}).maximum(one));
-        }
-    }
-
-    /**
      * Computes the outer loss and its gradient with respect to every parameter.
      *
      * @param model the model, parameters trainable, plain attention
@@ -158,10 +123,14 @@ public final class MetaObjective {
             double innerLrScale,
             NDManager manager) {
         Kernels kernels = Kernels.forDevice(manager.getDevice());
-        InnerGradient inner =
-                (loss, wrt, createGraph, retainGraph) ->
-                        kernels.grad(loss, wrt, retainGraph || createGraph, createGraph);
-        NDArray loss = outerLoss(model, tokens, secondOrder, innerLrScale, inner, manager);
+        NDArray loss =
+                outerLoss(
+                        model,
+                        tokens,
+                        secondOrder,
+                        innerLrScale,
+                        InnerGradient.of(kernels),
+                        manager);
         List<Parameter> params = model.parameterList();
         NDList arrays = new NDList();
         for (Parameter p : params) {

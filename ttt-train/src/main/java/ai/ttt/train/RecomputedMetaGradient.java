@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.engine.FastWeights;
 import ai.ttt.block.engine.InnerGradient;
+import ai.ttt.block.engine.MiniBatchLoss;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.SequenceState.TrainingCarry;
 import ai.ttt.block.engine.StateOptions;
@@ -73,9 +74,7 @@ public final class RecomputedMetaGradient {
         int b = model.config().miniBatchSize();
         int n = MetaObjective.miniBatches(tokens, b);
         Kernels kernels = Kernels.forDevice(manager.getDevice());
-        InnerGradient inner =
-                (loss, wrt, createGraph, retainGraph) ->
-                        kernels.grad(loss, wrt, retainGraph || createGraph, createGraph);
+        InnerGradient inner = InnerGradient.of(kernels);
         StateOptions options = StateOptions.training(secondOrder).withInnerLrScale(innerLrScale);
         List<Parameter> params = model.parameterList();
         boolean grad = JniUtils.isGradMode();
@@ -104,7 +103,7 @@ public final class RecomputedMetaGradient {
         private final int b;
         private final int n;
         private final NDManager stored;
-        private final MetaObjective.ChunkMean chunkMean;
+        private final MiniBatchLoss miniBatchLoss;
 
         /** 1 / (B · n): each mini-batch's and sequence's weight in the outer loss. */
         private final NDArray weight;
@@ -127,7 +126,8 @@ public final class RecomputedMetaGradient {
             this.b = b;
             this.n = n;
             this.stored = stored;
-            this.chunkMean = new MetaObjective.ChunkMean(model, stored);
+            this.miniBatchLoss =
+                    new MiniBatchLoss(model.config(), model.precision().stream(), stored);
             this.weight = TorchOps.constant(stored, 1.0 / (batch * n), model.precision().stream());
             int capacity = model.config().slidingWindow() - 1 + b;
             this.reach = (capacity + b - 1) / b;
@@ -257,7 +257,7 @@ public final class RecomputedMetaGradient {
             NDArray inputs = tokens.get(new NDIndex(":, {}:{}", at, at + b));
             NDArray targets = tokens.get(new NDIndex(":, {}:{}", at + 1, at + b + 1));
             NDArray nll = state.trainMiniBatch(inputs, targets);
-            NDArray loss = chunkMean.of(nll, targets).sum().mul(weight);
+            NDArray loss = miniBatchLoss.of(nll, targets).sum().mul(weight);
             return new Run(loss, fastLeaves, keyLeaves, valueLeaves);
         }
 

@@ -45,10 +45,7 @@ class MetaGradientFiniteDifferenceTest {
                     MetaObjective.lossAndGradients(model, batch, true, 1.0, m);
             MetaObjective.Result first =
                     MetaObjective.lossAndGradients(model, batch, false, 1.0, m);
-            Kernels kernels = Kernels.forDevice(m.getDevice());
-            InnerGradient inner =
-                    (loss, wrt, createGraph, retainGraph) ->
-                            kernels.grad(loss, wrt, retainGraph || createGraph, createGraph);
+            InnerGradient inner = InnerGradient.of(Kernels.forDevice(m.getDevice()));
             double largestFirstOrderGap = 0;
             for (Map.Entry<Parameter, NDArray> e : second.gradients().entrySet()) {
                 NDArray w = e.getKey().getArray();

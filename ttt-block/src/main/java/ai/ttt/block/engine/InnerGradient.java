@@ -2,6 +2,7 @@ package ai.ttt.block.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.ttt.block.kernels.Kernels;
 
 /**
  * Functional autograd: the gradient of a scalar with respect to chosen tensors, accumulating into
@@ -23,4 +24,16 @@ public interface InnerGradient {
      * @return d loss / d wrt, one array per input, same shapes (zeros where unused)
      */
     NDList grad(NDArray loss, NDList wrt, boolean createGraph, boolean retainGraph);
+
+    /**
+     * Returns the project's implementation: {@link Kernels#grad} (a graph that is created is also
+     * retained).
+     *
+     * @param kernels the kernels of the arrays' device
+     * @return the inner gradient
+     */
+    static InnerGradient of(Kernels kernels) {
+        return (loss, wrt, createGraph, retainGraph) ->
+                kernels.grad(loss, wrt, retainGraph || createGraph, createGraph);
+    }
 }

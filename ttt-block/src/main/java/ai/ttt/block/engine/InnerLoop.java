@@ -30,7 +30,7 @@ final class InnerLoop {
     private final NDArray learningRate;
     private final NDArray one;
     private final NDArray zero;
-    private final NDArray bos;
+    private final MiniBatchLoss miniBatchLoss;
 
     /**
      * Creates the step's constants.
@@ -46,10 +46,7 @@ final class InnerLoop {
         this.learningRate = TorchOps.constant(manager, config.innerLr() * lrScale, type);
         this.one = manager.ones(new Shape(), type);
         this.zero = manager.zeros(new Shape(), type);
-        this.bos =
-                config.bosTokenId().isPresent()
-                        ? TorchOps.constant(manager, (long) config.bosTokenId().getAsInt())
-                        : null;
+        this.miniBatchLoss = new MiniBatchLoss(config, type, manager);
     }
 
     /**
@@ -64,19 +61,14 @@ final class InnerLoop {
     }
 
     /**
-     * Returns each sequence's mini-batch loss: the mean NLL over targets that are not BOS (0 if
-     * none).
+     * Returns each sequence's mini-batch loss ({@link MiniBatchLoss}).
      *
      * @param nll {@code [B, n]}
      * @param targets {@code [B, n]} int64
      * @return {@code [B]}
      */
     NDArray chunkLoss(NDArray nll, NDArray targets) {
-        if (bos == null) {
-            return nll.mean(new int[] {1});
-        }
-        NDArray valid = targets.neq(bos).toType(nll.getDataType(), false);
-        return nll.mul(valid).sum(new int[] {1}).div(valid.sum(new int[] {1}).maximum(one));
+        return miniBatchLoss.of(nll, targets);
     }
 
     /**

@@ -113,13 +113,11 @@ public final class SequenceState implements AutoCloseable {
      * @return the state; close it to free its memory
      */
     public static SequenceState create(TttLanguageModel model, int batch, StateOptions options) {
-        Kernels kernels = Kernels.forDevice(model.manager().getDevice());
         return create(
                 model,
                 batch,
                 options,
-                (loss, wrt, createGraph, retainGraph) ->
-                        kernels.grad(loss, wrt, retainGraph || createGraph, createGraph));
+                InnerGradient.of(Kernels.forDevice(model.manager().getDevice())));
     }
 
     /**
