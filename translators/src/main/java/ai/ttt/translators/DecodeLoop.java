@@ -15,13 +15,13 @@ import java.util.Set;
  */
 final class DecodeLoop {
 
+    private static final NDIndex ALL = new NDIndex("...");
+
     private final TttTokenizer tokenizer;
     private final boolean[] allowed;
     private final GenerationOptions options;
     private final Set<Long> eos;
     private final Iterator<NDList> steps;
-    private static final NDIndex ALL = new NDIndex("...");
-
     private final NDArray next;
     private final Sampler sampler;
     private final IncrementalDecoder decoder;

@@ -24,13 +24,19 @@ import org.junit.jupiter.api.Test;
  */
 class TrainingStateTest {
 
+    /** The mini-batch size b of the test model. */
+    private static final int B = 4;
+
+    /** A tiny random model (window 10, mini-batch b) with plain attention. */
+    private static TttLanguageModel model(NDManager m, Precision precision) throws Exception {
+        return TestModels.random(TestModels.tiny(10, B), 2, 0.4, m, precision, AttentionMode.PLAIN);
+    }
+
     @Test
     void resumedMiniBatchEqualsTheSameMiniBatchOfAWholeFeed() throws Exception {
-        int b = 4;
+        int b = B;
         try (NDManager m = NDManager.newBaseManager()) {
-            TttLanguageModel model =
-                    TestModels.random(
-                            TestModels.tiny(10, b), 2, 0.4, m, Precision.FP64, AttentionMode.PLAIN);
+            TttLanguageModel model = model(m, Precision.FP64);
             long[] ids = new long[3 * b + 1];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = 2 + (i * 7) % 29;
@@ -73,11 +79,9 @@ class TrainingStateTest {
 
     @Test
     void badUseIsRefusedWithAMessage() throws Exception {
-        int b = 4;
+        int b = B;
         try (NDManager m = NDManager.newBaseManager()) {
-            TttLanguageModel model =
-                    TestModels.random(
-                            TestModels.tiny(10, b), 2, 0.4, m, Precision.FP32, AttentionMode.PLAIN);
+            TttLanguageModel model = model(m, Precision.FP32);
             NDArray four = m.zeros(new Shape(1, b), ai.djl.ndarray.types.DataType.INT64);
             NDArray three = m.zeros(new Shape(1, 3), ai.djl.ndarray.types.DataType.INT64);
             try (SequenceState inference =
