@@ -38,7 +38,8 @@ S, V, k, b = L // 4, 128256, int(os.environ.get("WINDOW", 8192)), 1024
 C = k - 1 + b
 dev = "cuda"
 attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window=k, mini_batch=b, capacity=C,
-             eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5)
+             eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5,
+             fused_norm="--plain-norm" not in sys.argv)
 
 if "--optimize" not in sys.argv:
     torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)
@@ -154,6 +155,13 @@ if "--attention" in sys.argv:
         lse = torch.logsumexp(torch.stack([l1, l2, l3]), 0)
         return (o1.float() * (l1 - lse).exp()[..., None] + o2.float() * (l2 - lse).exp()[..., None]
                 + o3.float() * (l3 - lse).exp()[..., None]).half()
+    def fa2_window(q, keys):
+        # one FlashAttention-2 call with a sliding window: keys in position order [history ; chunk],
+        # query t sees keys t … t + k − 1 (window_size_left = k − 1, causal on the right).
+        o = torch.ops.aten._flash_attention_forward(
+            q.transpose(1, 2), keys.transpose(1, 2), keys.transpose(1, 2), None, None, q.size(2), keys.size(2),
+            0.0, True, False, window_size_left=k - 1, window_size_right=0)[0]
+        return o.transpose(1, 2)
     def timed(f, n=20):
         f(); sync(); t = time.perf_counter()
         for _ in range(n): f()
@@ -166,6 +174,21 @@ if "--attention" in sys.argv:
          "no_mask_fwd_ms": timed(lambda: F_(q, keys, keys)),
          "split_fwd_ms": timed(lambda: split(q, hist, kn)),
          "split_max_abs_diff": (ref - alt).abs().max().item()}
+    try:
+        win = fa2_window(q, keys)
+        a["fa2_window_max_abs_diff"] = (ref - win).abs().max().item()
+        a["fa2_window_fwd_ms"] = timed(lambda: fa2_window(q, keys))
+        gq_ref, gk_ref = torch.autograd.grad([F_(q, torch.cat([hist, kn], 2), torch.cat([hist, kn], 2), attn_mask=band)], [q, kn], [torch.ones_like(ref)])
+        gq, gk = torch.autograd.grad([fa2_window(q, torch.cat([hist, kn], 2))], [q, kn], [torch.ones_like(ref)])
+        a["fa2_window_grad_max_abs_diff"] = max((gq - gq_ref).abs().max().item(), (gk - gk_ref).abs().max().item())
+        a["grad_scale"] = gq_ref.abs().max().item()
+        gg = torch.randn_like(ref)
+        a["fa2_window_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([fa2_window(q, torch.cat([hist, kn], 2))], [q, kn], [gg]))
+        ring = torch.randn(1, H, C, hd, device=dev, dtype=torch.half)
+        idx = torch.remainder(torch.arange(start - k + 1, start, device=dev), C)
+        a["gather_window_ms"] = timed(lambda: torch.cat([ring.index_select(2, idx), kn], 2))
+    except Exception as e:
+        a["fa2_window_error"] = repr(e)[:500]
     g = torch.randn_like(ref)
     a["band_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([F_(q, torch.cat([hist, kn], 2), torch.cat([hist, kn], 2), attn_mask=band)], [q, kn], [g]))
     a["split_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([split(q, hist, kn)], [q, kn], [g]))

@@ -32,6 +32,9 @@ import java.util.WeakHashMap;
  */
 public final class TttProgram {
 
+    /** The program's methods the engine calls (what a profiler records a call under). */
+    public static final List<String> METHODS = List.of("chunk", "close_mini_batch");
+
     /** Tensors per layer in the weight list (see the program source). */
     static final int PER_LAYER = 13;
 
@@ -67,7 +70,9 @@ public final class TttProgram {
         this.config = model.config();
         this.precision = model.precision();
         this.capacity = config.slidingWindow() - 1 + config.miniBatchSize();
-        this.module = ProgramModule.of(attributes(config, precision, capacity), device(model));
+        this.module =
+                ProgramModule.of(
+                        attributes(config, precision, capacity, device(model)), device(model));
         this.sources = sources;
         this.manager = model.manager().newSubManager();
         this.weights = new NDList(sources.size());
@@ -125,7 +130,7 @@ public final class TttProgram {
         arguments.add(module.flags(flags));
         arguments.addAll(weights);
         arguments.addAll(state.arguments());
-        return run("chunk", arguments, flags.outputCount());
+        return run(METHODS.get(0), arguments, flags.outputCount());
     }
 
     /**
@@ -141,7 +146,7 @@ public final class TttProgram {
         arguments.add(nextToken);
         arguments.addAll(weights);
         arguments.addAll(state.arguments());
-        return run("close_mini_batch", arguments, 1).singletonOrThrow();
+        return run(METHODS.get(1), arguments, 1).singletonOrThrow();
     }
 
     /**
@@ -189,7 +194,8 @@ public final class TttProgram {
     }
 
     /** The module attributes: the hyperparameters the program is specialised with. */
-    static Map<String, Object> attributes(TttConfig c, Precision precision, int capacity) {
+    static Map<String, Object> attributes(
+            TttConfig c, Precision precision, int capacity, ai.djl.Device device) {
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("num_layers", c.numLayers());
         a.put("num_prime", c.numPrimeLayers());
@@ -207,6 +213,7 @@ public final class TttProgram {
         a.put("clip", c.innerGradClip());
         a.put("stream_dtype", scalarType(precision.stream()));
         a.put("matmul_dtype", scalarType(precision.matmul()));
+        a.put("fused_norm", device.isGpu());
         return a;
     }
 

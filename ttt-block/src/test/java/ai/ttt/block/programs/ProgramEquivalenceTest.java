@@ -166,6 +166,24 @@ class ProgramEquivalenceTest {
                 });
     }
 
+    @ParameterizedTest(name = "batch {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void longMiniBatchesTakeTheHeadInPieces(int batch) throws Exception {
+        // b = 300 rows per sequence: the program's loss and its gradient run 256 rows at a time.
+        Case c = new Case("b=300", TestModels.tiny(400, 300));
+        long[][] prompt = tokens(batch, 640, 41);
+        long[][] more = tokens(batch, 3, 42);
+        compare(
+                c,
+                (model, e, m, out) -> {
+                    try (SequenceState s = SequenceState.create(model, batch, options(true, e))) {
+                        record(out, "prompt", s.feed(array(m, prompt), m, Outputs.TARGET_NLL));
+                        record(out, "more", s.feed(array(m, more), m, Outputs.TARGET_NLL));
+                        record(out, "end", s);
+                    }
+                });
+    }
+
     /** Runs the scenario four ways (fp64/fp32 × plain/program) and compares as documented. */
     static void compare(Case c, Scenario scenario) throws Exception {
         Map<String, double[]> truth = run(c, Precision.FP64, Execution.PLAIN, scenario);
