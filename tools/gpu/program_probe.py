@@ -39,7 +39,7 @@ C = k - 1 + b
 dev = "cuda"
 attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window=k, mini_batch=b, capacity=C,
              eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5,
-             fused_norm="--plain-norm" not in sys.argv)
+             fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
 
 if "--optimize" not in sys.argv:
     torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)

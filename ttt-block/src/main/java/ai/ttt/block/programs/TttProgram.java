@@ -214,6 +214,14 @@ public final class TttProgram {
         a.put("stream_dtype", scalarType(precision.stream()));
         a.put("matmul_dtype", scalarType(precision.matmul()));
         a.put("fused_norm", device.isGpu());
+        // FlashAttention (CUDA, fp16) with its own sliding window instead of a band mask.
+        a.put(
+                "flash_window",
+                device.isGpu()
+                        && precision.matmul() == DataType.FLOAT16
+                        && c.headDim() % 8 == 0
+                        && c.headDim() <= 256
+                        && !"false".equals(System.getProperty("ttt.flashWindow")));
         return a;
     }
 
