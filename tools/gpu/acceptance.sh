@@ -1,0 +1,23 @@
+#!/bin/bash
+# Issue 11 on the GPU machine, in one call (device tool: carry .gpukit, run `bash tools/gpu/acceptance.sh`):
+# the program probe, the Hugging Face baseline and `ttt bench` in the same call, and the fixture parity.
+# Steps can be named: bash tools/gpu/acceptance.sh probe hf bench parity profile
+set -o pipefail
+exec > >(tee -a "$OUT/log.txt") 2>&1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+. .gpukit/on-device.sh || exit 1
+export PYTHONUNBUFFERED=1
+steps=${*:-probe hf bench parity}
+for step in $steps; do
+  echo "== $step $(date +%T)"
+  case $step in
+    probe)   timeout 120 python3 tools/gpu/program_probe.py | tail -1 ;;
+    profile) timeout 150 python3 tools/gpu/program_probe.py --profile --attention | grep -v '^-' | head -90 ;;
+    hf)      timeout 200 python3 .gpukit/reference/bench_hf.py 3b ;;
+    bench)   timeout ${BENCH_TIMEOUT:-330} $TTT bench --device gpu --preset 3b --window 8192 \
+               --contexts ${CONTEXTS:-8192,32768,131072} --modes ${MODES:-ttt-e2e,swa,full} --no-ops \
+               --warmup 1 --repeats ${REPEATS:-2} --decode-tokens 16 --output "$OUT/bench" | tail -22 ;;
+    parity)  timeout 150 python3 tools/gpu/fixture_parity.py | tail -20 ;;
+  esac
+done
+echo "== done $(date +%T)"
