@@ -41,8 +41,8 @@ attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window
              eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5,
              fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
 
-if "--optimize" not in sys.argv:
-    torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)
+torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)
+FUSE = "--optimize" in sys.argv                  # decoding only, as -Dttt.fuseDecoding=true
 archive(attrs, "/tmp/ttt_program.pt")
 prog = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
 
@@ -53,7 +53,7 @@ empty = torch.zeros(0, device=dev)
 weights = []
 for l in range(L):
     prime = l >= L - S
-    weights += [ones(d), ones(d), mat(d, 3 * H * hd), empty, ones(hd), ones(hd), mat(H * hd, d),
+    weights += [ones(d), ones(d), mat(d, 3 * H * hd), empty, torch.ones(2 * H, hd, device=dev), empty, mat(H * hd, d),
                 ones(d) if prime else empty, ones(d) if prime else empty, ones(d), ones(d), mat(d, 2 * F), mat(F, d)]
 inv = 1.0 / (500000.0 ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
 lanes = inv.repeat_interleave(2).to(dev)
@@ -74,7 +74,7 @@ def new_state():
     st += fast + [w.half() for w in fast]
     st += [torch.zeros(1, b, d, device=dev), torch.zeros(1, b + 1, device=dev, dtype=torch.long),
            torch.zeros(1, device=dev, dtype=torch.long), torch.tensor([1.0], dtype=torch.float64),
-           torch.tensor([0, 0], dtype=torch.long)]
+           torch.tensor([0, 0, 0], dtype=torch.long)]
     return st
 
 def flags(*f): return torch.tensor(list(f), dtype=torch.long)
@@ -99,6 +99,7 @@ res["peak_gib_prefill"] = torch.cuda.max_memory_allocated() / 2**30
 pos = (n_fill + reps) * b
 # decode: open mini-batch from 0, one token at a time
 tok = toks[:, :1].clone()
+torch._C._set_graph_executor_optimize(FUSE)
 for _ in range(5):
     prog.chunk(tok, tok, DECODE, weights, state)
 sync(); t = time.perf_counter(); nd = 50
@@ -106,6 +107,7 @@ for _ in range(nd):
     out = prog.chunk(tok, tok, DECODE, weights, state)
     out[0][0, 0].item()  # one value read back per token, as sampling would
 res["decode_ms_per_token"] = (time.perf_counter() - t) / nd * 1e3
+torch._C._set_graph_executor_optimize(False)
 # the decode-time step
 state[-1][1] = b
 sync(); t = time.perf_counter()

@@ -18,9 +18,9 @@ import java.util.List;
  * <ul>
  *   <li>the fast weights in the matmul type (fp16 on the GPU), refreshed by every step, so a
  *       decoded token does not cast them again;
- *   <li>the cursor, {@code [2]} int64 on the CPU: position and open count. The program reads and
- *       advances it without a device round trip; the engine keeps the same two numbers on the Java
- *       side.
+ *   <li>the cursor, {@code [3]} int64 on the CPU: position, open count and whether the fast weights
+ *       in the matmul type are stale (refreshed on the next decode). The program reads and advances
+ *       it without a device round trip; the engine keeps the same two numbers on the Java side.
  * </ul>
  *
  * <p>Closing it releases the handles and those two buffers, never the engine's arrays.
@@ -116,7 +116,7 @@ public final class ProgramState implements AutoCloseable {
         args.add(TttProgram.alias(skipped, NAME, m));
         NDManager host = m.newSubManager(Device.cpu());
         args.add(hostArray(host.create(new double[] {learningRate})));
-        args.add(hostArray(host.create(new long[] {position, openCount})));
+        args.add(hostArray(host.create(new long[] {position, openCount, 0})));
         return new ProgramState(m, args);
     }
 

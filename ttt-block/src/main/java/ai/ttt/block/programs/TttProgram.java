@@ -35,8 +35,16 @@ public final class TttProgram {
     /** The program's methods the engine calls (what a profiler records a call under). */
     public static final List<String> METHODS = List.of("chunk", "close_mini_batch");
 
+    /**
+     * Whether decoding calls run with TorchScript's fusing executor ({@code -Dttt.fuseDecoding}).
+     */
+    static final boolean FUSE_DECODING = Boolean.getBoolean("ttt.fuseDecoding");
+
     /** Tensors per layer in the weight list (see the program source). */
     static final int PER_LAYER = 13;
+
+    private static final int Q_NORM = 4;
+    private static final int K_NORM = 5;
 
     private static final Map<TttLanguageModel, TttProgram> BOUND =
             Collections.synchronizedMap(new WeakHashMap<>());
@@ -76,17 +84,35 @@ public final class TttProgram {
         this.sources = sources;
         this.manager = model.manager().newSubManager();
         this.weights = new NDList(sources.size());
-        NDArray absent = null;
-        for (NDArray source : sources) {
-            if (source == null) {
-                if (absent == null) {
-                    absent = manager.zeros(new Shape(0), precision.stream());
-                    NDScope.unregister(absent);
-                }
+        NDArray absent = manager.zeros(new Shape(0), precision.stream());
+        NDScope.unregister(absent);
+        for (int i = 0; i < sources.size(); i++) {
+            NDArray source = sources.get(i);
+            int slot = i % PER_LAYER;
+            boolean layerSlot = i < PER_LAYER * config.numLayers();
+            if (layerSlot && slot == Q_NORM && source != null) {
+                // q_norm's weight for each of the H q heads, then k_norm's for each of the Hkv k
+                // heads: QK-norm of q and k as one [B, n, H + Hkv, hd] tensor, one multiply.
+                NDArray qk = qkNorm(source, sources.get(i + 1));
+                weights.add(alias(qk, "weights[]", manager));
+            } else if (source == null || (layerSlot && slot == K_NORM)) {
                 weights.add(alias(absent, "weights[]", manager));
             } else {
                 weights.add(alias(source, "weights[]", manager));
             }
+        }
+    }
+
+    private NDArray qkNorm(NDArray q, NDArray k) {
+        // Ops on the model's arrays land in the model's manager: every temporary is closed here.
+        try (NDArray qv = q.expandDims(0);
+                NDArray kv = k.expandDims(0);
+                NDArray qs = qv.repeat(0, config.numHeads());
+                NDArray ks = kv.repeat(0, config.numKvHeads())) {
+            NDArray both = qs.concat(ks, 0);
+            both.attach(manager);
+            NDScope.unregister(both);
+            return both;
         }
     }
 
@@ -124,13 +150,14 @@ public final class TttProgram {
      *     (stepping), the logits {@code [B, n, V]}, the last logits {@code [B, V]}
      */
     public NDList chunk(NDArray tokens, NDArray targets, ChunkFlags flags, ProgramState state) {
+        boolean decoding = tokens.getShape().get(1) == 1 && !flags.step();
         NDList arguments = new NDList(4 + weights.size() + state.arguments().size());
         arguments.add(tokens);
         arguments.add(targets == null ? tokens : targets);
         arguments.add(module.flags(flags));
         arguments.addAll(weights);
         arguments.addAll(state.arguments());
-        return run(METHODS.get(0), arguments, flags.outputCount());
+        return run(METHODS.get(0), arguments, flags.outputCount(), decoding && FUSE_DECODING);
     }
 
     /**
@@ -146,7 +173,7 @@ public final class TttProgram {
         arguments.add(nextToken);
         arguments.addAll(weights);
         arguments.addAll(state.arguments());
-        return run(METHODS.get(1), arguments, 1).singletonOrThrow();
+        return run(METHODS.get(1), arguments, 1, false).singletonOrThrow();
     }
 
     /**
@@ -167,8 +194,11 @@ public final class TttProgram {
         return precision;
     }
 
-    private NDList run(String method, NDList arguments, int expected) {
-        Kernels.prepareThread();
+    private NDList run(String method, NDList arguments, int expected, boolean optimize) {
+        // Off: every call computes with the same kernels from the first on (bitwise reproducible).
+        // On (decoding, -Dttt.fuseDecoding=true): TorchScript's profiling executor fuses chains of
+        // elementwise ops after two profiling calls, fewer kernel launches per token.
+        JniUtils.setGraphExecutorOptimize(optimize);
         boolean gradMode = JniUtils.isGradMode();
         boolean done = false;
         try {
@@ -186,6 +216,9 @@ public final class TttProgram {
             done = true;
             return out;
         } finally {
+            if (optimize) {
+                Kernels.prepareThread();
+            }
             if (!done) {
                 // The program restores the grad mode itself; after a failure it may not have.
                 JniUtils.setGradMode(gradMode);
