@@ -266,7 +266,7 @@ public final class BenchCommand implements Callable<Integer> {
         report.addProperty("max_minutes", maxMinutes);
         report.addProperty("prefill_piece", prefillPiece);
         report.addProperty("seed", seed);
-        report.add("machine", machine());
+        report.add("machine", machine(dev.equals("gpu")));
         report.add("definitions", definitions());
         JsonObject base = new JsonObject();
         base.addProperty("preset", shape.label());
@@ -466,8 +466,11 @@ public final class BenchCommand implements Callable<Integer> {
         return JsonParser.parseString(text).getAsJsonObject();
     }
 
-    private static JsonObject machine() {
+    private static JsonObject machine(boolean gpu) {
         JsonObject m = new JsonObject();
+        if (gpu) {
+            m.addProperty("gpu", ai.ttt.cli.bench.MemoryProbe.gpuName());
+        }
         m.addProperty("cores", Runtime.getRuntime().availableProcessors());
         m.addProperty("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.addProperty("java", System.getProperty("java.version"));

@@ -133,4 +133,28 @@ public final class MemoryProbe {
             return -1;
         }
     }
+
+    /**
+     * Returns the name of the first GPU as the driver reports it ({@code nvidia-smi}).
+     *
+     * @return e.g. {@code NVIDIA H100 80GB HBM3}, or {@code n/a}
+     */
+    public static String gpuName() {
+        try {
+            Process p =
+                    new ProcessBuilder("nvidia-smi", "--query-gpu=name", "--format=csv,noheader")
+                            .redirectErrorStream(true)
+                            .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return "n/a";
+            }
+            return out.lines().findFirst().orElse("n/a").trim();
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "n/a";
+        }
+    }
 }
