@@ -108,19 +108,47 @@ final class ExecutorModels {
      */
     static int closeAll(long waitMillis) {
         int leftOpen = 0;
-        for (SharedModel model : MODELS.values()) {
-            long start = System.nanoTime();
-            if (model.closeWhenIdle(waitMillis)) {
-                MODELS.remove(model.key(), model);
-                LOG.info(
-                        "ttt-spark: closed {} ({} ms)",
-                        model.key(),
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-            } else {
+        for (ModelKey key : MODELS.keySet()) {
+            if (!close(key, waitMillis)) {
                 leftOpen++;
-                LOG.warn("ttt-spark: {} is still in use by a task; not closing it", model.key());
             }
         }
         return leftOpen;
+    }
+
+    /**
+     * Closes one model once its tasks are done; a later task loads it again.
+     *
+     * @param key the model
+     * @param waitMillis how long to wait for its running tasks
+     * @return {@code true} if it is closed (or was not loaded), {@code false} if still in use
+     */
+    static boolean close(ModelKey key, long waitMillis) {
+        SharedModel model = MODELS.get(key);
+        if (model == null) {
+            return true;
+        }
+        long start = System.nanoTime();
+        if (!model.closeWhenIdle(waitMillis)) {
+            LOG.warn("ttt-spark: {} is still in use by a task; not closing it", key);
+            return false;
+        }
+        MODELS.remove(key, model);
+        LOG.info(
+                "ttt-spark: closed {} ({} ms)",
+                key,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        return true;
+    }
+
+    /**
+     * Returns how many leases on a model are open (for tests: 0 once its tasks have ended).
+     *
+     * @param key the model
+     * @return the number of tasks using it
+     */
+    static int users(ModelKey key) {
+        SharedModel model = MODELS.get(key);
+        return model == null ? 0 : model.users();
     }
 }

@@ -131,6 +131,15 @@ final class SharedModel {
         return dir;
     }
 
+    /**
+     * Returns how many leases are open.
+     *
+     * @return the number of tasks using the model
+     */
+    synchronized int users() {
+        return users;
+    }
+
     private synchronized void release() {
         users--;
         notifyAll();

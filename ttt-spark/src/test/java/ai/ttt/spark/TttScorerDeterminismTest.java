@@ -112,6 +112,7 @@ class TttScorerDeterminismTest {
         }
         ModelKey key = ModelKey.of(new TttScorer().modelRequest(), Device.cpu());
         assertEquals(1, ExecutorModels.loadCount(key), "the model is loaded once per JVM");
+        assertEquals(0, ExecutorModels.users(key), "every task gave its lease back");
     }
 
     /** Without this the test above could not tell a scorer that ignores {@code ttt}. */
