@@ -6,6 +6,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * The text of one cell, decoded strictly from UTF-8, or the reason it cannot be read.
@@ -50,8 +51,12 @@ record InputText(String text, String error) {
             return new InputText(
                     null,
                     String.format(
+                            Locale.ROOT,
                             "%s is not valid UTF-8: %d bad byte(s) at offset %d of %d",
-                            column, result.length(), in.position(), utf8.length));
+                            column,
+                            result.length(),
+                            in.position(),
+                            utf8.length));
         }
         return new InputText(out.flip().toString(), null);
     }

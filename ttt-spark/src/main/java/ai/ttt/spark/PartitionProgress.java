@@ -1,5 +1,6 @@
 package ai.ttt.spark;
 
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.TaskContext;
 import org.slf4j.Logger;
@@ -55,7 +56,7 @@ final class PartitionProgress {
                     what,
                     where,
                     documents + 1,
-                    String.format("%,d", documentTokens));
+                    String.format(Locale.ROOT, "%,d", documentTokens));
         }
     }
 
@@ -72,8 +73,8 @@ final class PartitionProgress {
                     what,
                     where,
                     documents + 1,
-                    String.format("%,d", done),
-                    String.format("%,d", total));
+                    String.format(Locale.ROOT, "%,d", done),
+                    String.format(Locale.ROOT, "%,d", total));
         }
     }
 
@@ -116,7 +117,12 @@ final class PartitionProgress {
     String summary() {
         double seconds = (System.nanoTime() - start) / 1e9;
         return String.format(
+                Locale.ROOT,
                 "%,d documents (%,d with errors), %,d tokens in %.1f s (%,.0f tokens/s)",
-                documents, errors, tokens, seconds, seconds > 0 ? tokens / seconds : 0.0);
+                documents,
+                errors,
+                tokens,
+                seconds,
+                seconds > 0 ? tokens / seconds : 0.0);
     }
 }

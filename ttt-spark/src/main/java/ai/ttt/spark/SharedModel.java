@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,9 +120,19 @@ final class SharedModel {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 
-    /** A model directory on this executor: a path (relative to the working directory) or URL. */
+    /**
+     * A model directory on this executor: a path or {@code file:} URL; a relative path that is not
+     * in the working directory is looked up among the files and archives shipped to the executors
+     * ({@code --archives my-model.zip#my-model}, which local mode unpacks elsewhere).
+     */
     private static Path directory(String model) {
         Path dir = model.startsWith("file:") ? Paths.get(URI.create(model)) : Paths.get(model);
+        if (!Files.isDirectory(dir) && !dir.isAbsolute() && SparkEnv.get() != null) {
+            Path shipped = Paths.get(SparkFiles.get(model));
+            if (Files.isDirectory(shipped)) {
+                return shipped;
+            }
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalStateException(
                     "model directory "

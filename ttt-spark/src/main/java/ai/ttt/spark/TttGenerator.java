@@ -8,6 +8,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -620,6 +621,7 @@ public final class TttGenerator extends TttTransformer<TttGenerator> {
                 if (documentTokens + promptTokens > settings.maxTokens()) {
                     error =
                             String.format(
+                                    Locale.ROOT,
                                     "%s and %s have %,d tokens, more than maxTokens (%,d)",
                                     settings.documentCol(),
                                     settings.promptCol(),

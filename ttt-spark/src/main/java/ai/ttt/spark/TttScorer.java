@@ -5,6 +5,7 @@ import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttSession;
 import java.io.Serializable;
 import java.util.Iterator;
+import java.util.Locale;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.Param;
@@ -275,13 +276,18 @@ public final class TttScorer extends TttTransformer<TttScorer> {
                 if (ids.length > settings.maxTokens()) {
                     error =
                             String.format(
+                                    Locale.ROOT,
                                     "%s has %,d tokens, more than maxTokens (%,d)",
-                                    settings.inputCol(), ids.length, settings.maxTokens());
+                                    settings.inputCol(),
+                                    ids.length,
+                                    settings.maxTokens());
                 } else if (ids.length < 2) {
                     error =
                             String.format(
+                                    Locale.ROOT,
                                     "%s has too few tokens to score: %d (BOS counts), need 2",
-                                    settings.inputCol(), ids.length);
+                                    settings.inputCol(),
+                                    ids.length);
                 } else {
                     progress.starting(ids.length);
                     try (TttSession session =

@@ -40,6 +40,12 @@ import org.apache.spark.launcher.JavaModuleOptions;
  *       default 3g), {@code --output DIR} (documents, {@code spark-bench.json}, {@code
  *       spark-bench.md}).
  * </ul>
+ *
+ * <p>{@code SparkBench --table spark-bench.json} prints the tables of an earlier run again.
+ *
+ * <p>On a machine that other work shares, wall-clock rates say how much CPU the run was given as
+ * much as how fast it is; the tables therefore also give tokens per CPU second (the process's CPU
+ * time, all threads) and the CPU/wall ratio.
  */
 public final class SparkBench {
 
@@ -59,6 +65,13 @@ public final class SparkBench {
         String model = "ai.ttt:kjv-5m";
         String heap = "3g";
         Path output = null;
+        if (args.length == 2 && args[0].equals("--table")) {
+            System.out.print(
+                    table(
+                            JsonParser.parseString(Files.readString(Path.of(args[1])))
+                                    .getAsJsonObject()));
+            return;
+        }
         for (int i = 0; i < args.length; i += 2) {
             String value = args[i + 1];
             switch (args[i]) {
@@ -170,9 +183,9 @@ public final class SparkBench {
     static String table(JsonObject report) {
         StringBuilder s = new StringBuilder();
         s.append(
-                "| config | PyTorch threads | documents/s | tokens/s | s | CPU/wall | load avg"
-                        + " before–after | peak RSS | checksum |\n");
-        s.append("|---|---|---|---|---|---|---|---|---|\n");
+                "| config | PyTorch threads | documents/s | tokens/s | s | CPU/wall | tokens per CPU s"
+                        + " | load avg before–after | peak RSS | checksum |\n");
+        s.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (var e : report.getAsJsonArray("throughput")) {
             JsonObject r = e.getAsJsonObject();
             if (r.has("failed")) {
@@ -182,13 +195,15 @@ public final class SparkBench {
             s.append(
                     String.format(
                             Locale.ROOT,
-                            "| %s | %d | %.3f | %,.0f | %.0f | %.2f | %.1f–%.1f | %.2f GB | `%s` |%n",
+                            "| %s | %d | %.3f | %,.0f | %.0f | %.2f | %,.0f | %.1f–%.1f | %.2f GB |"
+                                    + " `%s` |%n",
                             r.get("config").getAsString(),
                             r.get("torch_threads").getAsInt(),
                             r.get("documents_per_second").getAsDouble(),
                             r.get("tokens_per_second").getAsDouble(),
                             r.get("seconds").getAsDouble(),
                             r.get("cpu_per_wall").getAsDouble(),
+                            r.get("tokens").getAsLong() / r.get("cpu_seconds").getAsDouble(),
                             r.get("load_average_before").getAsDouble(),
                             r.get("load_average_after").getAsDouble(),
                             r.get("peak_rss_bytes").getAsLong() / 1e9,
