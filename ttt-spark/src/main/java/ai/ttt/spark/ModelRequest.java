@@ -43,24 +43,16 @@ record ModelRequest(String model, String device, String precision, String attent
      * @return {@code true} for {@code group:artifact}
      */
     boolean isZooId() {
+        return isZooId(model);
+    }
+
+    /**
+     * Returns whether a model string is a zoo id {@code group:artifact} rather than a directory.
+     *
+     * @param model the model param's value
+     * @return {@code true} for {@code group:artifact} (no slash)
+     */
+    static boolean isZooId(String model) {
         return ZOO_ID.matcher(model).matches();
-    }
-
-    /**
-     * Returns the group id of a zoo id.
-     *
-     * @return the part before the colon
-     */
-    String groupId() {
-        return model.substring(0, model.indexOf(':'));
-    }
-
-    /**
-     * Returns the artifact id of a zoo id.
-     *
-     * @return the part after the colon
-     */
-    String artifactId() {
-        return model.substring(model.indexOf(':') + 1);
     }
 }

@@ -95,9 +95,10 @@ final class SharedModel {
                         .optDevice(key.device())
                         .optArgument(TttBlockFactory.PRECISION, key.precision())
                         .optArgument(TttBlockFactory.ATTENTION, key.attention());
-        ModelRequest source = new ModelRequest(key.model(), "cpu", "auto", key.attention());
-        if (source.isZooId()) {
-            criteria.optGroupId(source.groupId()).optArtifactId(source.artifactId());
+        if (ModelRequest.isZooId(key.model())) {
+            int colon = key.model().indexOf(':');
+            criteria.optGroupId(key.model().substring(0, colon))
+                    .optArtifactId(key.model().substring(colon + 1));
         } else {
             criteria.optModelPath(directory(key.model()))
                     .optTranslatorFactory(new TttTranslatorFactory());

@@ -245,8 +245,6 @@ class TransformerParamsTest {
     @Test
     void modelsAreZooIdsOrDirectories() {
         assertTrue(new ModelRequest("ai.ttt:kjv-5m", "auto", "auto", "fused").isZooId());
-        assertEquals(
-                "kjv-5m", new ModelRequest("ai.ttt:kjv-5m", "auto", "auto", "fused").artifactId());
         assertFalse(new ModelRequest("/models/kjv-5m", "auto", "auto", "fused").isZooId());
         assertFalse(new ModelRequest("file:/models/x", "auto", "auto", "fused").isZooId());
         assertFalse(new ModelRequest("models/a:b", "auto", "auto", "fused").isZooId());
