@@ -40,6 +40,8 @@ dev = "cuda"
 attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window=k, mini_batch=b, capacity=C,
              eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5,
              fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
+attrs["mirrored"] = attrs["flash_window"]          # as TttProgram.attributes: 2C slots per ring
+R = 2 * C if attrs["mirrored"] else C
 
 torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)
 FUSE = "--optimize" in sys.argv                  # decoding only, as -Dttt.fuseDecoding=true
@@ -66,7 +68,7 @@ weights += [embed, embed, ones(d), lanes, rot.to(dev)]
 def new_state():
     st = []
     for l in range(L):
-        st += [torch.zeros(1, H, C, hd, device=dev, dtype=torch.half), torch.zeros(1, H, C, hd, device=dev, dtype=torch.half)]
+        st += [torch.zeros(1, H, R, hd, device=dev, dtype=torch.half), torch.zeros(1, H, R, hd, device=dev, dtype=torch.half)]
     st += [torch.full((C,), -(1 << 40), device=dev, dtype=torch.long) for _ in range(2)]
     fast = []
     for j in range(S):
@@ -74,7 +76,7 @@ def new_state():
     st += fast + [w.half() for w in fast]
     st += [torch.zeros(1, b, d, device=dev), torch.zeros(1, b + 1, device=dev, dtype=torch.long),
            torch.zeros(1, device=dev, dtype=torch.long), torch.tensor([1.0], dtype=torch.float64),
-           torch.tensor([0, 0, 0], dtype=torch.long)]
+           torch.tensor([0, 0, 0, 1], dtype=torch.long)]
     return st
 
 def flags(*f): return torch.tensor(list(f), dtype=torch.long)

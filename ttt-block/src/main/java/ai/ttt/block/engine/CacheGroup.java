@@ -36,6 +36,7 @@ final class CacheGroup {
     static final long EMPTY = -(1L << 40);
 
     private final int capacity;
+    private final boolean mirrored;
     private final boolean functional;
     private final List<Layer> layers = new ArrayList<>();
     private final NDArray zeroI;
@@ -57,9 +58,18 @@ final class CacheGroup {
      * @param window k
      * @param functional training mode
      * @param maskType the type of masks (the matmul type)
+     * @param mirrored whether each ring is the first half of a {@code [B, Hkv, 2C, hd]} buffer
+     *     whose second half the program keeps equal to it ({@code TttProgram.mirrorsRings})
      */
-    CacheGroup(NDManager manager, int capacity, int window, boolean functional, DataType maskType) {
+    CacheGroup(
+            NDManager manager,
+            int capacity,
+            int window,
+            boolean functional,
+            DataType maskType,
+            boolean mirrored) {
         this.capacity = capacity;
+        this.mirrored = mirrored && !functional;
         this.functional = functional;
         this.zeroI = TorchOps.constant(manager, 0L);
         this.windowI = TorchOps.constant(manager, (long) window);
@@ -86,12 +96,19 @@ final class CacheGroup {
             NDManager manager, long batch, long kvHeads, long headDim, DataType type) {
         Layer l = new Layer();
         if (!functional) {
-            Shape s = new Shape(batch, kvHeads, capacity, headDim);
-            l.keys = manager.zeros(s, type);
-            l.values = manager.zeros(s, type);
+            Shape s = new Shape(batch, kvHeads, (mirrored ? 2L : 1L) * capacity, headDim);
+            l.keyBuffer = manager.zeros(s, type);
+            l.valueBuffer = manager.zeros(s, type);
+            // The plain engine, saving and restoring see the first half only (a view).
+            l.keys = mirrored ? firstHalf(l.keyBuffer) : l.keyBuffer;
+            l.values = mirrored ? firstHalf(l.valueBuffer) : l.valueBuffer;
         }
         layers.add(l);
         return l;
+    }
+
+    private NDArray firstHalf(NDArray buffer) {
+        return buffer.get(range(2, 0, capacity));
     }
 
     /**
@@ -290,6 +307,8 @@ final class CacheGroup {
     private final class Layer implements KeyValueCache {
         private NDArray keys;
         private NDArray values;
+        private NDArray keyBuffer; // the whole mirrored buffer, or keys
+        private NDArray valueBuffer;
 
         /** {@inheritDoc} */
         @Override
@@ -344,5 +363,25 @@ final class CacheGroup {
      */
     NDArray valuesOf(int layer) {
         return layers.get(layer).values;
+    }
+
+    /**
+     * Returns the whole keys buffer of a layer, mirror included (for the program).
+     *
+     * @param layer index within the group
+     * @return {@code [B, Hkv, 2C, hd]} when mirrored, else {@link #keysOf}
+     */
+    NDArray keyBufferOf(int layer) {
+        return layers.get(layer).keyBuffer;
+    }
+
+    /**
+     * Returns the whole values buffer of a layer, mirror included (for the program).
+     *
+     * @param layer index within the group
+     * @return {@code [B, Hkv, 2C, hd]} when mirrored, else {@link #valuesOf}
+     */
+    NDArray valueBufferOf(int layer) {
+        return layers.get(layer).valueBuffer;
     }
 }

@@ -86,8 +86,8 @@ final class ProgramChunks implements ChunkRunner {
                 boolean prime = s.model.layers().get(l).hasPrime();
                 CacheGroup group = prime ? s.suffix : s.prefix;
                 int index = prime ? l - s.config.numPrefixLayers() : l;
-                keys.add(group.keysOf(index));
-                values.add(group.valuesOf(index));
+                keys.add(group.keyBufferOf(index));
+                values.add(group.valueBufferOf(index));
             }
             bound =
                     ProgramState.bind(

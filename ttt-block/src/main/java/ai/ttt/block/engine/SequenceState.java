@@ -15,6 +15,7 @@ import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.KeyValueCache;
 import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.block.programs.TttProgram;
 import ai.ttt.block.safetensors.SafetensorsFile;
 import ai.ttt.block.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -85,8 +86,10 @@ public final class SequenceState implements AutoCloseable {
         DataType matmul = model.precision().matmul();
         int k = config.slidingWindow();
         boolean functional = options.differentiable();
-        this.prefix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul);
-        this.suffix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul);
+        boolean program = !functional && options.execution() == StateOptions.Execution.PROGRAM;
+        boolean mirrored = program && TttProgram.of(model).mirrorsRings();
+        this.prefix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul, mirrored);
+        this.suffix = new CacheGroup(manager, k - 1 + miniBatch, k, functional, matmul, mirrored);
         for (DecoderBlock layer : model.layers()) {
             CacheGroup g = layer.hasPrime() ? suffix : prefix;
             caches.add(g.addLayer(manager, batch, config.numKvHeads(), config.headDim(), matmul));
@@ -102,10 +105,7 @@ public final class SequenceState implements AutoCloseable {
             openTokens = null;
         }
         this.plain = new PlainChunks(this, gradient);
-        this.runner =
-                options.differentiable() || options.execution() == StateOptions.Execution.PLAIN
-                        ? plain
-                        : new ProgramChunks(this);
+        this.runner = program ? new ProgramChunks(this) : plain;
     }
 
     /**

@@ -18,9 +18,10 @@ import java.util.List;
  * <ul>
  *   <li>the fast weights in the matmul type (fp16 on the GPU), refreshed by every step, so a
  *       decoded token does not cast them again;
- *   <li>the cursor, {@code [3]} int64 on the CPU: position, open count and whether the fast weights
- *       in the matmul type are stale (refreshed on the next decode). The program reads and advances
- *       it without a device round trip; the engine keeps the same two numbers on the Java side.
+ *   <li>the cursor, {@code [4]} int64 on the CPU: position, open count, whether the fast weights in
+ *       the matmul type are stale (refreshed on the next decode) and whether the mirror halves of
+ *       mirrored rings are (copied before the next chunk). The program reads and advances it
+ *       without a device round trip; the engine keeps the same two numbers on the Java side.
  * </ul>
  *
  * <p>Closing it releases the handles and those two buffers, never the engine's arrays.
@@ -42,7 +43,8 @@ public final class ProgramState implements AutoCloseable {
      *
      * @param program the program the state will be read with (checks the ring size)
      * @param manager the state's manager (a sub-manager of it owns the handles)
-     * @param keys per layer {@code [B, Hkv, C, hd]} rings, model order
+     * @param keys per layer {@code [B, Hkv, C, hd]} rings, model order ({@code [B, Hkv, 2C, hd]}
+     *     when the program {@linkplain TttProgram#mirrorsRings() mirrors rings})
      * @param values per layer, same shapes
      * @param prefixSlots {@code [C]} int64 positions held by the prefix rings' slots
      * @param suffixSlots {@code [C]} int64, the suffix rings'
@@ -69,13 +71,11 @@ public final class ProgramState implements AutoCloseable {
             double learningRate,
             long position,
             int openCount) {
+        long slots = (program.mirrorsRings() ? 2L : 1L) * program.capacity();
         for (NDArray k : keys) {
-            if (k.getShape().get(2) != program.capacity()) {
+            if (k.getShape().get(2) != slots) {
                 throw new IllegalArgumentException(
-                        "rings of "
-                                + k.getShape().get(2)
-                                + " slots; the program expects "
-                                + program.capacity());
+                        "rings of " + k.getShape().get(2) + " slots; the program expects " + slots);
             }
         }
         NDManager m = manager.newSubManager();
@@ -116,7 +116,9 @@ public final class ProgramState implements AutoCloseable {
         args.add(TttProgram.alias(skipped, NAME, m));
         NDManager host = m.newSubManager(Device.cpu());
         args.add(hostArray(host.create(new double[] {learningRate})));
-        args.add(hostArray(host.create(new long[] {position, openCount, 0})));
+        // The mirror halves are marked stale: whatever wrote the rings before (a restore, the plain
+        // engine) wrote the first halves only.
+        args.add(hostArray(host.create(new long[] {position, openCount, 0, 1})));
         return new ProgramState(m, args);
     }
 

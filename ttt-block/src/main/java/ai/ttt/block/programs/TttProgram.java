@@ -70,6 +70,7 @@ public final class TttProgram {
     private final TttConfig config;
     private final Precision precision;
     private final int capacity;
+    private final boolean mirrored;
     private final List<NDArray> sources;
     private final NDManager manager;
     private final NDList weights;
@@ -78,9 +79,9 @@ public final class TttProgram {
         this.config = model.config();
         this.precision = model.precision();
         this.capacity = config.slidingWindow() - 1 + config.miniBatchSize();
-        this.module =
-                ProgramModule.of(
-                        attributes(config, precision, capacity, device(model)), device(model));
+        Map<String, Object> attributes = attributes(config, precision, capacity, device(model));
+        this.mirrored = (Boolean) attributes.get("mirrored");
+        this.module = ProgramModule.of(attributes, device(model));
         this.sources = sources;
         this.manager = model.manager().newSubManager();
         this.weights = new NDList(sources.size());
@@ -186,6 +187,18 @@ public final class TttProgram {
     }
 
     /**
+     * Whether the program expects mirrored rings: {@code [B, Hkv, 2C, hd]}, each slot s < C held
+     * again at s + C, so that the window before a chunk is one contiguous view in position order
+     * (FlashAttention's sliding window needs keys in that order; a ring wraps). On for the
+     * FlashAttention path; {@code -Dttt.mirrorRings=true} turns it on elsewhere (tests on CPU).
+     *
+     * @return whether sequence states must allocate 2C slots per ring
+     */
+    public boolean mirrorsRings() {
+        return mirrored;
+    }
+
+    /**
      * Returns the precision the program computes in.
      *
      * @return the model's precision
@@ -248,13 +261,14 @@ public final class TttProgram {
         a.put("matmul_dtype", scalarType(precision.matmul()));
         a.put("fused_norm", device.isGpu());
         // FlashAttention (CUDA, fp16) with its own sliding window instead of a band mask.
-        a.put(
-                "flash_window",
+        boolean flash =
                 device.isGpu()
                         && precision.matmul() == DataType.FLOAT16
                         && c.headDim() % 8 == 0
                         && c.headDim() <= 256
-                        && !"false".equals(System.getProperty("ttt.flashWindow")));
+                        && !"false".equals(System.getProperty("ttt.flashWindow"));
+        a.put("flash_window", flash);
+        a.put("mirrored", flash || Boolean.getBoolean("ttt.mirrorRings"));
         return a;
     }
 
