@@ -33,9 +33,10 @@ import java.util.Map;
  *
  * <p>{@link #open} reads and checks the whole header: every defect (truncation, bad header length,
  * invalid JSON, missing or mistyped fields, unknown dtypes, negative dimensions, offsets outside
- * the data section, overlapping tensors, a byte length that disagrees with shape and dtype, a
- * malformed {@code __metadata__}) is a {@link SafetensorsException} naming the file, the defect and
- * the tensor. All offsets are 64-bit, so files and tensors over 2 GiB work.
+ * the data section, overlapping tensors, bytes that belong to no tensor between them or after the
+ * last one, a byte length that disagrees with shape and dtype, a malformed {@code __metadata__}) is
+ * a {@link SafetensorsException} naming the file, the defect and the tensor. All offsets are
+ * 64-bit, so files and tensors over 2 GiB work.
  *
  * <p>Tensor data is read through memory mappings made with {@code MapMode.PRIVATE} (copy-on-write:
  * writing into a returned buffer never changes the file, and an engine array made from it may be
@@ -605,6 +606,7 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             metadata = parsedMetadata;
             checkOverlaps();
+            checkLayout();
         }
 
         private Map<String, String> parse(String json) throws IOException {
@@ -764,6 +766,43 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             reader.endArray();
             return values.stream().mapToLong(Long::longValue).toArray();
+        }
+
+        /**
+         * Checks that the tensors tile the data section exactly, as the reference implementation
+         * does: no two overlap, no bytes between them belong to no tensor, and nothing follows the
+         * last one (junk appended to a file, or a header whose offsets were cut short, would
+         * otherwise load as if nothing were wrong).
+         */
+        private void checkLayout() throws SafetensorsException {
+            List<TensorInfo> byOffset = new ArrayList<>(tensors.values());
+            byOffset.removeIf(info -> info.byteLength() == 0);
+            byOffset.sort(Comparator.comparingLong(TensorInfo::dataOffset));
+            long covered = dataStart;
+            for (TensorInfo info : byOffset) {
+                if (info.dataOffset() > covered) {
+                    throw new SafetensorsException(
+                            file,
+                            "bytes ["
+                                    + (covered - dataStart)
+                                    + ", "
+                                    + (info.dataOffset() - dataStart)
+                                    + ") of the data section belong to no tensor (before '"
+                                    + info.name()
+                                    + "')");
+                }
+                covered = Math.max(covered, info.dataOffset() + info.byteLength());
+            }
+            if (covered < dataStart + dataLength) {
+                throw new SafetensorsException(
+                        file,
+                        (dataStart + dataLength - covered)
+                                + " bytes follow the last tensor's data (the data section is "
+                                + dataLength
+                                + " bytes, the tensors end at "
+                                + (covered - dataStart)
+                                + "); junk appended to the file?");
+            }
         }
 
         private void checkOverlaps() throws SafetensorsException {
