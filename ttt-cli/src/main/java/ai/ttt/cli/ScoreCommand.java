@@ -204,6 +204,7 @@ public final class ScoreCommand implements Callable<Integer> {
      */
     static long[] tokenizeWithBos(Path dir, TttConfig config, String text) throws IOException {
         try (TttTokenizer tokenizer = TttTokenizer.load(dir)) {
+            tokenizer.requireFits(config.vocabSize());
             long[] ids = tokenizer.encode(text);
             if (config.bosTokenId().isEmpty()) {
                 return ids;

@@ -197,6 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainSettings s = settings(modelConfig, isDefault);
             TextDataset dataset;
             try (TttTokenizer tok = TttTokenizer.load(tokenizerFile)) {
+                tok.requireFits(modelConfig.vocabSize());
                 long bos = modelConfig.bosTokenId().orElse(0);
                 dataset =
                         TextDataset.pack(

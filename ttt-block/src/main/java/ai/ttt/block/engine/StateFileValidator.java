@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.io.InvalidFileException;
+import ai.ttt.block.io.StrictMetadata;
 import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.block.safetensors.DType;
@@ -18,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The rules a state file ({@link SequenceState#save}) must satisfy to be restored into a model.
@@ -57,8 +57,6 @@ final class StateFileValidator {
     private static final Set<String> KEYS =
             Set.of(VERSION, CONFIG, BATCH, POSITION, OPEN_COUNT, TEST_TIME_TRAINING, PRECISION);
 
-    private static final Pattern CANONICAL_INTEGER = Pattern.compile("0|[1-9][0-9]{0,18}");
-
     /**
      * What a valid state file's metadata says.
      *
@@ -94,7 +92,8 @@ final class StateFileValidator {
      * @return what it says
      * @throws InvalidFileException naming the key and value of the first rule broken
      */
-    Header header(Map<String, String> meta) throws InvalidFileException {
+    Header header(Map<String, String> entries) throws InvalidFileException {
+        StrictMetadata meta = new StrictMetadata(file, entries);
         if (!SequenceState.STATE_VERSION.equals(meta.get(VERSION))) {
             throw refuse(
                     "not a TTT-E2E state file of version "
@@ -105,37 +104,29 @@ final class StateFileValidator {
                             + quoted(meta.get(VERSION))
                             + ")");
         }
-        for (String key : meta.keySet()) {
-            if (!KEYS.contains(key)) {
-                throw refuse("unknown metadata key " + quoted(key));
-            }
-        }
+        meta.onlyKeys(KEYS);
         if (!config.toJson().toString().equals(meta.get(CONFIG))) {
             throw refuse("the state was saved with a different model config");
         }
-        String precision = require(meta, PRECISION);
+        String precision = meta.require(PRECISION);
         if (!model.precision().name().equals(precision)) {
             throw refuse(
                     "the state was saved in precision "
-                            + precision
+                            + quoted(precision)
                             + ", the model runs "
                             + model.precision().name());
         }
-        long batch = integer(meta, BATCH);
+        long batch = meta.nonNegativeLong(BATCH);
         if (batch < 1 || batch > Integer.MAX_VALUE) {
             throw refuse("batch " + batch + " must be between 1 and " + Integer.MAX_VALUE);
         }
-        long position = integer(meta, POSITION);
+        long position = meta.nonNegativeLong(POSITION);
         if (position >= MAX_POSITION) {
             throw refuse(
                     "position " + position + " is beyond the engine's limit of " + MAX_POSITION);
         }
-        long openCount = integer(meta, OPEN_COUNT);
-        String ttt = require(meta, TEST_TIME_TRAINING);
-        if (!ttt.equals("true") && !ttt.equals("false")) {
-            throw refuse(TEST_TIME_TRAINING + " " + quoted(ttt) + " must be true or false");
-        }
-        boolean testTimeTraining = ttt.equals("true");
+        long openCount = meta.nonNegativeLong(OPEN_COUNT);
+        boolean testTimeTraining = meta.bool(TEST_TIME_TRAINING);
         int b = config.miniBatchSize();
         boolean keepsOpen = testTimeTraining && config.numPrimeLayers() > 0;
         long expected = keepsOpen ? position % b : 0;
@@ -376,36 +367,8 @@ final class StateFileValidator {
         return new Shape(dims);
     }
 
-    private String require(Map<String, String> meta, String key) throws InvalidFileException {
-        String value = meta.get(key);
-        if (value == null) {
-            throw refuse("metadata has no " + quoted(key));
-        }
-        return value;
-    }
-
-    private long integer(Map<String, String> meta, String key) throws InvalidFileException {
-        String value = require(meta, key);
-        if (!CANONICAL_INTEGER.matcher(value).matches()) {
-            throw refuse(key + " " + quoted(value) + " must be a non-negative decimal integer");
-        }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw refuse(key + " " + quoted(value) + " is out of range");
-        }
-    }
-
     private static String quoted(String s) {
-        if (s == null) {
-            return "(none)";
-        }
-        String shown = s.length() > 60 ? s.substring(0, 60) + "…" : s;
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : shown.toCharArray()) {
-            out.append(c < 0x20 || c == 0x7f ? String.format("\\u%04x", (int) c) : c);
-        }
-        return out.append('"').toString();
+        return StrictMetadata.quoted(s);
     }
 
     private InvalidFileException refuse(String problem) {
