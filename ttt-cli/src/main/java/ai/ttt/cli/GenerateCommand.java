@@ -60,12 +60,11 @@ public final class GenerateCommand implements Callable<Integer> {
         try {
             return run();
         } catch (TranslateException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            if (root instanceof IllegalArgumentException) {
-                throw new UserException(root.getMessage());
+            // The first input problem in the chain (its own cause may be a native exception).
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof IllegalArgumentException) {
+                    throw new UserException(c.getMessage());
+                }
             }
             throw e;
         }
