@@ -55,8 +55,21 @@ public final class StrictJson {
             throw new JsonParseException(
                     text.isBlank() ? "empty document" : "unexpected end of the document", e);
         } catch (IOException e) {
-            throw new JsonParseException(e.getMessage(), e);
+            throw new JsonParseException(firstLine(e), e);
         }
+    }
+
+    /**
+     * Returns the first line of a JSON parser's message (Gson appends a troubleshooting link on a
+     * second line; the project's messages are one line).
+     *
+     * @param e a parse failure
+     * @return its message's first line
+     */
+    public static String firstLine(Throwable e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        int newline = m.indexOf('\n');
+        return newline < 0 ? m : m.substring(0, newline).trim();
     }
 
     private static JsonElement read(JsonReader reader) throws IOException {

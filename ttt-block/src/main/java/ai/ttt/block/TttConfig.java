@@ -608,7 +608,8 @@ public record TttConfig(
             try {
                 root = StrictJson.parse(text);
             } catch (JsonParseException e) {
-                throw new InvalidConfigException(file + ": invalid JSON: " + e.getMessage(), e);
+                throw new InvalidConfigException(
+                        file + ": invalid JSON: " + StrictJson.firstLine(e), e);
             }
             if (!root.isJsonObject()) {
                 throw new InvalidConfigException(file + ": expected a JSON object");

@@ -22,7 +22,7 @@ public class InvalidFileException extends IOException {
      * @param problem what is wrong, naming the field and the value
      */
     public InvalidFileException(Path file, String problem) {
-        super(file + ": " + problem);
+        super(oneLine(file + ": " + problem));
         this.file = Objects.requireNonNull(file, "file");
     }
 
@@ -34,8 +34,28 @@ public class InvalidFileException extends IOException {
      * @param cause the underlying failure
      */
     public InvalidFileException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+        super(oneLine(file + ": " + problem), cause);
         this.file = Objects.requireNonNull(file, "file");
+    }
+
+    /**
+     * Makes a message one line whatever a file put into it (a tensor name or value read from a
+     * damaged file may hold line breaks or other control characters): those are escaped.
+     *
+     * @param message the message
+     * @return the message with every control character written as {@code \\uXXXX}
+     */
+    public static String oneLine(String message) {
+        StringBuilder out = new StringBuilder(message.length());
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            if (Character.isISOControl(c)) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     /**

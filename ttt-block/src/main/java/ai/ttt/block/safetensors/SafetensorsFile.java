@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.StrictJson;
 import com.google.gson.JsonParseException;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
@@ -369,7 +370,8 @@ public final class SafetensorsFile implements AutoCloseable {
      * @param name the tensor name
      * @param manager the manager that will own the array
      * @return the tensor as an engine array
-     * @throws SafetensorsException if there is no such tensor or its dtype (I16) has no engine type
+     * @throws SafetensorsException if there is no such tensor, its dtype (I16) has no engine type,
+     *     or a BOOL element is a byte other than 0 and 1
      * @throws IOException if mapping fails
      */
     public NDArray toNDArray(String name, NDManager manager) throws IOException {
@@ -387,6 +389,9 @@ public final class SafetensorsFile implements AutoCloseable {
                             + ", which DJL's PyTorch engine cannot hold; read it with bytes()",
                     e);
         }
+        if (info.dtype() == DType.BOOL) {
+            checkBooleans(info);
+        }
         Shape shape = info.djlShape();
         NDArray result;
         if (info.numElements() == 0) {
@@ -403,6 +408,33 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         result.setName(name);
         return result;
+    }
+
+    /**
+     * Refuses BOOL bytes other than 0 and 1: the engine would read any other byte as true, and the
+     * array would then not hold what the file says.
+     */
+    private void checkBooleans(TensorInfo info) throws IOException {
+        long count = info.numElements();
+        long perBlock = elementsPerBlock(blockBytes, 1);
+        for (long start = 0; start < count; start += perBlock) {
+            int n = (int) Math.min(perBlock, count - start);
+            ByteBuffer block = map(info.dataOffset() + start, n);
+            for (int i = 0; i < n; i++) {
+                int value = block.get(i) & 0xff;
+                if (value > 1) {
+                    throw new SafetensorsException(
+                            file,
+                            "tensor '"
+                                    + info.name()
+                                    + "': BOOL element "
+                                    + (start + i)
+                                    + " is byte "
+                                    + value
+                                    + ", not 0 or 1");
+                }
+            }
+        }
     }
 
     /**
@@ -602,7 +634,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw e;
             } catch (IOException | IllegalStateException | JsonParseException e) {
                 throw new SafetensorsException(
-                        file, "header is not valid JSON: " + e.getMessage(), e);
+                        file, "header is not valid JSON: " + StrictJson.firstLine(e), e);
             }
             metadata = parsedMetadata;
             checkOverlaps();
