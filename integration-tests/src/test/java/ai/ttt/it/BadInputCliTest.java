@@ -371,6 +371,40 @@ class BadInputCliTest {
         assertEquals("years of work", Files.readString(busy.resolve("thesis.tex")));
     }
 
+    /**
+     * Item 8: a long prompt gave no sign of life. Issue 12: in a pipe, progress is plain lines, not
+     * carriage-return frames.
+     */
+    @Test
+    void aLongPromptShowsProgressAsPlainLinesInAPipe() throws Exception {
+        Path prompt =
+                Files.writeString(tmp.resolve("long-prompt.txt"), "In the beginning. ".repeat(200));
+        TttJar.Run r =
+                TttJar.run(
+                        tmp,
+                        null,
+                        120,
+                        Map.of("TTT_PROGRESS_SECONDS", "0"),
+                        "generate",
+                        "--model",
+                        model.toString(),
+                        "--prompt-file",
+                        prompt.toString(),
+                        "--max-new-tokens",
+                        "2",
+                        "--temperature",
+                        "0");
+        assertEquals(0, r.exit(), r.all());
+        assertNoTrace(r);
+        List<String> lines = r.err().lines().toList();
+        assertTrue(
+                lines.get(0).startsWith("reading the prompt: 128 of 3,601 tokens (3%)"), r.all());
+        assertTrue(lines.size() >= 3, r.all());
+        assertTrue(
+                lines.get(lines.size() - 1).startsWith("reading the prompt: 3,601 tokens in "),
+                r.all());
+    }
+
     /** Item 8: junk after the data section, duplicate keys, misleading messages. */
     @Test
     void smallerHolesGiveMessagesThatNameFileAndValue() throws Exception {

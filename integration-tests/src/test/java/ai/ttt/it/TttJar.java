@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -55,6 +56,27 @@ final class TttJar {
      */
     static Run run(Path workDir, String stdin, long timeoutSeconds, String... args)
             throws Exception {
+        return run(workDir, stdin, timeoutSeconds, Map.of(), args);
+    }
+
+    /**
+     * Runs the command with extra environment variables and waits for it.
+     *
+     * @param workDir the working directory
+     * @param stdin what to type, or null
+     * @param timeoutSeconds how long it may take (a hang fails the test)
+     * @param environment variables added to the command's environment
+     * @param args the arguments
+     * @return what it printed and returned
+     * @throws Exception if it cannot be run or does not finish in time
+     */
+    static Run run(
+            Path workDir,
+            String stdin,
+            long timeoutSeconds,
+            Map<String, String> environment,
+            String... args)
+            throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx2g");
@@ -62,6 +84,9 @@ final class TttJar {
         command.add(jar().toString());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
+        pb.environment().remove("TTT_PROGRESS");
+        pb.environment().remove("TTT_PROGRESS_SECONDS");
+        pb.environment().putAll(environment);
         Process p = pb.start();
         CompletableFuture<String> out = read(p.getInputStream());
         CompletableFuture<String> err = read(p.getErrorStream());

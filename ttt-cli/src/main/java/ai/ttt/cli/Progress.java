@@ -17,13 +17,14 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>{@code auto} (default): a bar redrawn in place on a terminal, plain lines otherwise;
  *   <li>{@code bar}: the bar (carriage-return frames) wherever standard error goes;
- *   <li>{@code lines}: one plain line every {@value #LINE_SECONDS} seconds and a last line when
+ *   <li>{@code lines}: one plain line every {@value #LINE_SECONDS} seconds ({@code
+ *       ttt.progress.seconds} or {@code TTT_PROGRESS_SECONDS} to change it) and a last line when
  *       done, safe for files and pipes (no carriage returns);
  *   <li>{@code off}: nothing ({@code -Dttt.noProgress=true} means the same).
  * </ul>
  *
- * <p>Quick work writes nothing at all: the bar appears after one second, the first line after
- * {@value #LINE_SECONDS} seconds.
+ * <p>Quick work writes nothing at all: the bar appears after one second, the first line after one
+ * interval.
  */
 final class Progress implements AutoCloseable {
 
@@ -87,7 +88,12 @@ final class Progress implements AutoCloseable {
     static Progress tokens(String task, long total) {
         Mode mode = mode(System.getProperty("ttt.progress", System.getenv("TTT_PROGRESS")));
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
-        long line = LINE_SECONDS * 1_000_000_000L;
+        long line =
+                lineSeconds(
+                                System.getProperty(
+                                        "ttt.progress.seconds",
+                                        System.getenv("TTT_PROGRESS_SECONDS")))
+                        * 1_000_000_000L;
         return mode == Mode.BAR
                 ? new Progress(
                         task, total, mode, err, System::nanoTime, BAR_DELAY_NANOS, BAR_REDRAW_NANOS)
@@ -120,6 +126,29 @@ final class Progress implements AutoCloseable {
                 throw new UserException(
                         "ttt.progress " + value + " must be auto, bar, lines or off");
         }
+    }
+
+    /**
+     * Reads the seconds between two lines.
+     *
+     * @param value a whole number ≥ 0, or null ({@value #LINE_SECONDS})
+     * @return the seconds
+     * @throws UserException if the value is not such a number
+     */
+    static long lineSeconds(String value) {
+        if (value == null || value.isBlank()) {
+            return LINE_SECONDS;
+        }
+        try {
+            long seconds = Long.parseLong(value.trim());
+            if (seconds >= 0 && seconds <= 86_400) {
+                return seconds;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new UserException(
+                "ttt.progress.seconds " + value + " must be a whole number of seconds, 0 to 86400");
     }
 
     /** Whether standard error is a terminal (Linux: where file descriptor 2 points). */

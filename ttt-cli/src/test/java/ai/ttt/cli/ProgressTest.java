@@ -104,6 +104,12 @@ class ProgressTest {
         assertEquals(Progress.Mode.BAR, Progress.mode("bar"));
         UserException e = assertThrows(UserException.class, () -> Progress.mode("fancy"));
         assertEquals("ttt.progress fancy must be auto, bar, lines or off", e.getMessage());
+        assertEquals(10, Progress.lineSeconds(null));
+        assertEquals(0, Progress.lineSeconds("0"));
+        e = assertThrows(UserException.class, () -> Progress.lineSeconds("-2"));
+        assertEquals(
+                "ttt.progress.seconds -2 must be a whole number of seconds, 0 to 86400",
+                e.getMessage());
     }
 
     @Test
