@@ -75,6 +75,14 @@ public final class BenchCommand implements Callable<Integer> {
     String attention;
 
     @Option(
+            names = "--execution",
+            defaultValue = "program",
+            description =
+                    "program (the engine's TorchScript program: one call per chunk) or plain (the"
+                            + " DJL-op reference engine). Default: ${DEFAULT-VALUE}.")
+    String execution;
+
+    @Option(
             names = "--contexts",
             split = ",",
             paramLabel = "N",
@@ -210,8 +218,8 @@ public final class BenchCommand implements Callable<Integer> {
             // Ratios are derived; recompute them with this version's definitions.
             report.add("ratios", BenchReport.ratios(report.getAsJsonArray("results")));
             writeJson(report);
-            writePlots(report);
             System.out.print(BenchReport.table(report));
+            writePlots(report);
             return 0;
         }
         BenchPreset shape = BenchPreset.parse(preset);
@@ -235,6 +243,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (!att.equals("fused") && !att.equals("plain")) {
             throw new UserException("--attention " + attention + " must be fused or plain");
         }
+        String exec = execution.toLowerCase(Locale.ROOT);
+        if (!exec.equals("program") && !exec.equals("plain")) {
+            throw new UserException("--execution " + execution + " must be program or plain");
+        }
         validate();
         int decode = decodeTokens;
         Files.createDirectories(output);
@@ -246,6 +258,7 @@ public final class BenchCommand implements Callable<Integer> {
         report.addProperty("device", dev);
         report.addProperty("dtype", type);
         report.addProperty("attention", att);
+        report.addProperty("execution", exec);
         report.addProperty("window", window);
         report.addProperty("mini_batch", miniBatch);
         report.addProperty("decode_tokens", decode);
@@ -254,13 +267,14 @@ public final class BenchCommand implements Callable<Integer> {
         report.addProperty("max_minutes", maxMinutes);
         report.addProperty("prefill_piece", prefillPiece);
         report.addProperty("seed", seed);
-        report.add("machine", machine());
+        report.add("machine", machine(dev.equals("gpu")));
         report.add("definitions", definitions());
         JsonObject base = new JsonObject();
         base.addProperty("preset", shape.label());
         base.addProperty("device", dev);
         base.addProperty("dtype", type);
         base.addProperty("attention", att);
+        base.addProperty("execution", exec);
         base.addProperty("window", window);
         base.addProperty("mini_batch", miniBatch);
         base.addProperty("decode_tokens", decode);
@@ -321,9 +335,9 @@ public final class BenchCommand implements Callable<Integer> {
             deleteTree(work);
         }
         writeJson(report);
-        writePlots(report);
         System.out.print(BenchReport.table(report));
         System.out.println("wrote " + output.resolve("bench.json"));
+        writePlots(report);
         if (failures > 0) {
             throw new UserException(
                     failures + " configuration(s) failed; see the errors above and bench.json");
@@ -331,7 +345,31 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Draws the plots, or warns and carries on where this Java runtime cannot draw (a runtime
+     * without {@code java.desktop}, such as the GPU kit's): the table and bench.json are written
+     * already, and {@code --replot} draws the plots later on another machine.
+     */
     private void writePlots(JsonObject report) throws IOException {
+        try {
+            drawPlots(report);
+        } catch (Error e) {
+            // No java.awt types named here: this class must load where java.desktop is absent.
+            boolean cannotDraw =
+                    e instanceof LinkageError || e.getClass().getName().startsWith("java.awt.");
+            if (!cannotDraw) {
+                throw e;
+            }
+            System.err.println(
+                    "ttt bench: no plots ("
+                            + e
+                            + "); run `ttt bench --replot --output "
+                            + output
+                            + "` where Java can draw");
+        }
+    }
+
+    private void drawPlots(JsonObject report) throws IOException {
         byte[] prefillPng =
                 BenchReport.plot(
                         report, "prefill_s_per_1k", "Prefill latency", "seconds per 1K tokens");
@@ -429,8 +467,11 @@ public final class BenchCommand implements Callable<Integer> {
         return JsonParser.parseString(text).getAsJsonObject();
     }
 
-    private static JsonObject machine() {
+    private static JsonObject machine(boolean gpu) {
         JsonObject m = new JsonObject();
+        if (gpu) {
+            m.addProperty("gpu", ai.ttt.cli.bench.MemoryProbe.gpuName());
+        }
         m.addProperty("cores", Runtime.getRuntime().availableProcessors());
         m.addProperty("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.addProperty("java", System.getProperty("java.version"));
@@ -468,10 +509,14 @@ public final class BenchCommand implements Callable<Integer> {
                         + " engine included); rss_after_build_bytes is VmRSS once the weights exist");
         d.addProperty(
                 "gpu_memory_bytes",
-                "GPU only: device memory in use after the run minus before the model, from"
-                        + " cudaMemGetInfo; PyTorch's caching allocator keeps its peak reservation,"
-                        + " so this is the peak reserved (allocator statistics are not reachable"
-                        + " through DJL)");
+                "GPU only: the GPU memory the child JVM holds at the end of the run, as the"
+                        + " driver lists it per process (nvidia-smi); PyTorch's caching allocator"
+                        + " keeps its peak reservation, so this is the run's peak reserved memory"
+                        + " plus the CUDA context. gpu_memory_source says 'device delta' where the"
+                        + " driver does not list the process: then it is cudaMemGetInfo after the"
+                        + " run minus before the model (gpu_device_delta_bytes, device-wide). The"
+                        + " allocator's peak-allocated statistic is not reachable through DJL or"
+                        + " TorchScript");
         d.addProperty(
                 "full_window",
                 "full attention runs the same engine with the window set to every token fed"

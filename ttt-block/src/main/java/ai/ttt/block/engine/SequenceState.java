@@ -11,11 +11,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.kernels.Kernels;
-import ai.ttt.block.nn.AttentionInputs;
-import ai.ttt.block.nn.AttentionInputs.CacheUse;
 import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.KeyValueCache;
-import ai.ttt.block.nn.RotaryEmbedding;
 import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.block.safetensors.SafetensorsFile;
@@ -23,7 +20,6 @@ import ai.ttt.block.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,39 +41,43 @@ import java.util.Map;
  *       (its own K/V recomputed, the window before it from the cache) and take the step.
  * </pre>
  *
+ * <p>This class cuts what it is fed into such chunks and keeps the host-side counters; a {@link
+ * ChunkRunner} computes each chunk. Inference states use the model's TorchScript program ({@link
+ * ProgramChunks}: one engine call per chunk) unless {@link StateOptions#execution()} asks for the
+ * DJL-op reference ({@link PlainChunks}), which training states always use.
+ *
  * <p>The sequences of a batch share positions; each has its own fast weights, clip and loss. No
  * value is read back to the host inside the loop. One state serves one thread at a time; many
  * states may run on many threads over one model.
  */
 public final class SequenceState implements AutoCloseable {
 
-    private final TttLanguageModel model;
-    private final TttConfig config;
-    private final StateOptions options;
-    private final InnerGradient gradient;
-    private final int batch;
-    private final int miniBatch;
-    private final NDManager manager;
-    private final CacheGroup prefix;
-    private final CacheGroup suffix;
-    private final List<KeyValueCache> caches = new ArrayList<>();
-    private final FastWeights fast;
-    private final InnerLoop inner;
-    private final NDArray skipped;
-    private final NDArray positionOnDevice;
-    private final Map<Integer, NDArray> counts = new HashMap<>();
-    private final NDArray openHidden;
-    private final NDArray openTokens;
-    private long position;
-    private int openCount;
+    // Package-private: the chunk runners compute on these buffers.
+    final TttLanguageModel model;
+    final TttConfig config;
+    final StateOptions options;
+    final int batch;
+    final int miniBatch;
+    final NDManager manager;
+    final CacheGroup prefix;
+    final CacheGroup suffix;
+    final List<KeyValueCache> caches = new ArrayList<>();
+    final FastWeights fast;
+    final InnerLoop inner;
+    final NDArray skipped;
+    final NDArray openHidden;
+    final NDArray openTokens;
+    long position;
+    int openCount;
     private NDArray lastLogits;
+    private final PlainChunks plain;
+    private final ChunkRunner runner;
 
     private SequenceState(
             TttLanguageModel model, int batch, StateOptions options, InnerGradient gradient) {
         this.model = model;
         this.config = model.config();
         this.options = options;
-        this.gradient = gradient;
         this.batch = batch;
         this.miniBatch = config.miniBatchSize();
         this.manager = model.manager().newSubManager();
@@ -94,7 +94,6 @@ public final class SequenceState implements AutoCloseable {
         this.fast = config.numPrimeLayers() == 0 ? null : initialFastWeights();
         this.inner = new InnerLoop(manager, config, stream, options.innerLrScale());
         this.skipped = manager.zeros(new Shape(batch), DataType.INT64);
-        this.positionOnDevice = TorchOps.constant(manager, 0L);
         if (options.testTimeTraining() && fast != null) {
             openHidden = manager.zeros(new Shape(batch, miniBatch, config.hiddenSize()), stream);
             openTokens = manager.zeros(new Shape(batch, miniBatch + 1), DataType.INT64);
@@ -102,6 +101,11 @@ public final class SequenceState implements AutoCloseable {
             openHidden = null;
             openTokens = null;
         }
+        this.plain = new PlainChunks(this, gradient);
+        this.runner =
+                options.differentiable() || options.execution() == StateOptions.Execution.PLAIN
+                        ? plain
+                        : new ProgramChunks(this);
     }
 
     /**
@@ -113,7 +117,8 @@ public final class SequenceState implements AutoCloseable {
      * @return the state; close it to free its memory
      */
     public static SequenceState create(TttLanguageModel model, int batch, StateOptions options) {
-        return create(
+        checkBatch(batch);
+        return new SequenceState(
                 model,
                 batch,
                 options,
@@ -121,20 +126,31 @@ public final class SequenceState implements AutoCloseable {
     }
 
     /**
-     * Starts B new sequences at position 0 with fast weights copied from W0.
+     * Starts B new sequences at position 0 with fast weights copied from W0, computing the inner
+     * gradient with {@code gradient} (a seam for tests of the plain engine).
      *
      * @param model the loaded model (never modified)
      * @param batch B ≥ 1
-     * @param options inference or training, with or without test-time training
+     * @param options training, or inference with {@link StateOptions.Execution#PLAIN} (the program
+     *     computes its gradient itself)
      * @param gradient the autograd kernel
      * @return the state; close it to free its memory
+     * @throws IllegalArgumentException if the options would run the program
      */
     public static SequenceState create(
             TttLanguageModel model, int batch, StateOptions options, InnerGradient gradient) {
+        checkBatch(batch);
+        if (!options.differentiable() && options.execution() != StateOptions.Execution.PLAIN) {
+            throw new IllegalArgumentException(
+                    "a custom inner gradient needs StateOptions.Execution.PLAIN at inference");
+        }
+        return new SequenceState(model, batch, options, gradient);
+    }
+
+    private static void checkBatch(int batch) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch size " + batch + " must be at least 1");
         }
-        return new SequenceState(model, batch, options, gradient);
     }
 
     private FastWeights initialFastWeights() {
@@ -262,7 +278,9 @@ public final class SequenceState implements AutoCloseable {
         JniUtils.setGradMode(true);
         try {
             boolean step = openHidden != null;
-            return runSegment(inputs, targets, step, Outputs.TARGET_NLL, true).nll;
+            Segment s = plain.run(inputs, targets, step, Outputs.TARGET_NLL, true, false);
+            position += miniBatch;
+            return s.nll();
         } finally {
             JniUtils.setGradMode(gradMode);
         }
@@ -336,11 +354,7 @@ public final class SequenceState implements AutoCloseable {
             fast.replace(carry.fastWeights());
         }
         position = at;
-        // Made on the device (arange), not uploaded: no host-to-device copy.
-        try (NDArray p = manager.arange((int) at, (int) at + 1, 1, DataType.INT64);
-                NDArray scalar = p.reshape(new Shape())) {
-            positionOnDevice.set(new NDIndex("..."), scalar);
-        }
+        plain.moveTo(at, 0);
     }
 
     private void requireTraining() {
@@ -392,7 +406,7 @@ public final class SequenceState implements AutoCloseable {
                                                     null,
                                                     null,
                                                     null))
-                            .nll);
+                            .nll());
         }
         NDArray newLast = null;
         int i = 0;
@@ -400,7 +414,9 @@ public final class SequenceState implements AutoCloseable {
             if (ttt && openCount == miniBatch) {
                 NDArray next = slice(tokens, i, i + 1);
                 losses.add(
-                        scoped(() -> new Segment(null, closeOpenMiniBatch(next), null, null)).loss);
+                        scoped(() -> new Segment(null, runner.closeOpenMiniBatch(next), null, null))
+                                .loss());
+                openCount = 0;
             }
             int room = ttt ? miniBatch - openCount : miniBatch;
             int len = Math.min(n - i, room);
@@ -412,33 +428,33 @@ public final class SequenceState implements AutoCloseable {
                             ? targetCount > 0 ? slice(tokens, i + 1, i + 1 + targetCount) : null
                             : null;
             boolean step = ttt && openCount == 0 && len == miniBatch && complete;
-            Segment s = scoped(() -> runSegment(inputs, targets, step, outputs, complete));
-            addIfPresent(nll, s.nll);
-            addIfPresent(losses, s.loss);
-            addIfPresent(logits, s.logits);
-            if (s.last != null) {
-                newLast = s.last;
+            boolean keepOpen = ttt && !step;
+            Segment s =
+                    scoped(() -> runner.run(inputs, targets, step, outputs, complete, keepOpen));
+            position += len;
+            if (keepOpen) {
+                openCount += len;
+            }
+            addIfPresent(nll, s.nll());
+            addIfPresent(losses, s.loss());
+            addIfPresent(logits, s.logits());
+            if (s.last() != null) {
+                newLast = s.last();
             }
             i += len;
         }
         setLastLogits(newLast);
         NDArray lastCopy = lastLogits.duplicate();
+        if (!wantNll) {
+            // A stepping chunk computes its NLLs (the loss needs them) even when not asked for.
+            nll.forEach(NDArray::close);
+        }
         return new FeedResult(
                 wantNll ? join(nll, 1) : null,
                 losses.isEmpty() ? null : stack(losses),
                 outputs == Outputs.ALL_LOGITS ? join(logits, 1) : null,
                 lastCopy);
     }
-
-    /**
-     * The outputs of one chunk that the caller keeps (all else is freed with the chunk).
-     *
-     * @param nll {@code [B, t]} NLL of the chunk's known targets, or {@code null}
-     * @param loss {@code [B]} the inner loss if the chunk took a step, or {@code null}
-     * @param logits {@code [B, n, V]} if all logits were asked for, or {@code null}
-     * @param last {@code [B, V]} logits of the chunk's last token if it is the feed's last, or null
-     */
-    private record Segment(NDArray nll, NDArray loss, NDArray logits, NDArray last) {}
 
     /** Runs a chunk inside its own scope (inference), so its temporaries are freed at once. */
     private Segment scoped(java.util.function.Supplier<Segment> chunk) {
@@ -448,10 +464,8 @@ public final class SequenceState implements AutoCloseable {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Segment s = chunk.get();
-            for (NDArray a : new NDArray[] {s.nll, s.loss, s.logits, s.last}) {
-                if (a != null) {
-                    NDScope.unregister(a);
-                }
+            for (NDArray a : s.present()) {
+                NDScope.unregister(a);
             }
             return s;
         }
@@ -463,158 +477,6 @@ public final class SequenceState implements AutoCloseable {
         }
     }
 
-    /** Which rows of a chunk need logits. */
-    private static boolean allRows(boolean step, boolean hasTargets, Outputs outputs) {
-        return step
-                || outputs == Outputs.ALL_LOGITS
-                || (hasTargets && outputs != Outputs.LAST_LOGITS);
-    }
-
-    private Segment runSegment(
-            NDArray inputs, NDArray targets, boolean step, Outputs outputs, boolean complete) {
-        int len = (int) inputs.getShape().get(1);
-        boolean differentiable = options.differentiable();
-        NDArray queryPositions = positions(len, positionOnDevice);
-        try (RotaryEmbedding.Tables rope = model.rope().tables(queryPositions)) {
-            prefix.beginChunk(position, queryPositions);
-            suffix.beginChunk(position, queryPositions);
-            NDArray h = model.embed(inputs);
-            List<DecoderBlock> layers = model.layers();
-            int firstSuffix = config.numPrefixLayers();
-            if (firstSuffix > 0) {
-                AttentionInputs in =
-                        differentiable
-                                ? new AttentionInputs(
-                                        rope,
-                                        prefix.concatMask(queryPositions, positionOnDevice),
-                                        true,
-                                        CacheUse.CONCAT_THEN_APPEND)
-                                : new AttentionInputs(
-                                        rope,
-                                        prefix.cacheMask(queryPositions),
-                                        false,
-                                        CacheUse.APPEND_THEN_ATTEND);
-                for (int l = 0; l < firstSuffix; l++) {
-                    h = layers.get(l).forward(h, in, caches.get(l), null, null);
-                }
-            }
-            NDArray suffixInput = h;
-            if (step) {
-                JniUtils.setGradMode(true);
-            }
-            if (firstSuffix < layers.size()) {
-                Pass pass = differentiable ? Pass.TRAIN : step ? Pass.STEP : Pass.FORWARD;
-                h = suffixLayers(h, rope, queryPositions, positionOnDevice, pass);
-            }
-            NDArray logits = null;
-            NDArray last = null;
-            if (allRows(step, targets != null, outputs)) {
-                logits = model.logits(h);
-                if (!complete) {
-                    last = logits.get(new NDIndex(":, {}", len - 1));
-                }
-            } else if (!complete) {
-                last = model.logits(h.get(new NDIndex(":, {}:", len - 1))).squeeze(1);
-            }
-            NDArray nll = null;
-            NDArray loss = null;
-            if (targets != null && logits != null) {
-                long t = targets.getShape().get(1);
-                NDArray predicting = t == len ? logits : logits.get(new NDIndex(":, 0:{}", t));
-                nll = inner.tokenNll(predicting, targets);
-            }
-            if (step) {
-                loss = inner.chunkLoss(nll, targets);
-                takeStep(loss);
-            }
-            if (openHidden != null && !step) {
-                keepForMiniBatch(suffixInput, inputs, len);
-            }
-            advance(len);
-            if (!differentiable) {
-                last = last == null ? null : last.duplicate();
-                nll = nll == null ? null : nll.stopGradient();
-                loss = loss == null ? null : loss.stopGradient();
-            }
-            return new Segment(nll, loss, outputs == Outputs.ALL_LOGITS ? logits : null, last);
-        }
-    }
-
-    /** How the suffix blocks run over a chunk. */
-    private enum Pass {
-        /** No step: every layer writes its keys into the cache and attends there. */
-        FORWARD,
-        /**
-         * A step on a fresh chunk: the first suffix layer's keys do not depend on the fast weights
-         * and go to the cache first; later layers attend to [cache ; fresh keys] so the gradient
-         * flows through the chunk's own keys, and append them after.
-         */
-        STEP,
-        /** A step on a decoded chunk already in the cache (no writes). */
-        RERUN,
-        /** Training: everything functional. */
-        TRAIN
-    }
-
-    private NDArray suffixLayers(
-            NDArray h,
-            RotaryEmbedding.Tables rope,
-            NDArray queryPositions,
-            NDArray chunkStart,
-            Pass pass) {
-        List<DecoderBlock> layers = model.layers();
-        int firstSuffix = config.numPrefixLayers();
-        NDArray cacheMask = null;
-        NDArray concatMask = null;
-        for (int l = firstSuffix; l < layers.size(); l++) {
-            int j = l - firstSuffix;
-            CacheUse use;
-            switch (pass) {
-                case FORWARD:
-                    use = CacheUse.APPEND_THEN_ATTEND;
-                    break;
-                case STEP:
-                    use = j == 0 ? CacheUse.APPEND_THEN_ATTEND : CacheUse.CONCAT_THEN_APPEND;
-                    break;
-                case RERUN:
-                    use = j == 0 ? CacheUse.CACHE_ONLY : CacheUse.CONCAT;
-                    break;
-                default:
-                    use = CacheUse.CONCAT_THEN_APPEND;
-                    break;
-            }
-            boolean viaCache = use == CacheUse.APPEND_THEN_ATTEND || use == CacheUse.CACHE_ONLY;
-            if (viaCache && cacheMask == null) {
-                cacheMask = suffix.cacheMask(queryPositions);
-            }
-            if (!viaCache && concatMask == null) {
-                concatMask = suffix.concatMask(queryPositions, chunkStart);
-            }
-            boolean differentiable = pass == Pass.TRAIN || (pass != Pass.FORWARD && j > 0);
-            AttentionInputs in =
-                    new AttentionInputs(
-                            rope, viaCache ? cacheMask : concatMask, differentiable, use);
-            h = layers.get(l).forward(h, in, caches.get(l), fast.gateUp(j), fast.down(j));
-        }
-        return h;
-    }
-
-    /** Re-runs the suffix blocks on the completed open mini-batch and takes its step. */
-    private NDArray closeOpenMiniBatch(NDArray nextToken) {
-        openTokens.set(new NDIndex(":, {}:{}", miniBatch, miniBatch + 1), nextToken);
-        NDArray start = positionOnDevice.sub(count(miniBatch));
-        NDArray queryPositions = positions(miniBatch, start);
-        try (RotaryEmbedding.Tables rope = model.rope().tables(queryPositions)) {
-            JniUtils.setGradMode(true);
-            NDArray h = suffixLayers(openHidden, rope, queryPositions, start, Pass.RERUN);
-            NDArray targets = openTokens.get(new NDIndex(":, 1:"));
-            NDArray loss = inner.chunkLoss(inner.tokenNll(model.logits(h), targets), targets);
-            takeStep(loss);
-            openCount = 0;
-            return options.differentiable() ? loss : loss.stopGradient();
-        }
-    }
-
     private static NDArray stack(List<NDArray> losses) {
         NDArray stacked =
                 losses.size() == 1
@@ -622,41 +484,6 @@ public final class SequenceState implements AutoCloseable {
                         : NDArrays.stack(new NDList(losses), 1);
         losses.forEach(NDArray::close);
         return stacked;
-    }
-
-    private void takeStep(NDArray loss) {
-        NDList g =
-                inner.gradients(
-                        fast, loss, gradient, options.secondOrder(), options.differentiable());
-        JniUtils.setGradMode(options.differentiable());
-        inner.update(fast, g, loss, options.differentiable(), skipped);
-    }
-
-    private void keepForMiniBatch(NDArray suffixInput, NDArray inputs, int len) {
-        openHidden.set(
-                new NDIndex(":, {}:{}, :", openCount, openCount + len), suffixInput.stopGradient());
-        openTokens.set(new NDIndex(":, {}:{}", openCount, openCount + len), inputs);
-        openCount += len;
-    }
-
-    private NDArray positions(int len, NDArray start) {
-        return manager.arange(0, len, 1, DataType.INT64).add(start);
-    }
-
-    private void advance(int len) {
-        position += len;
-        positionOnDevice.addi(count(len));
-    }
-
-    /** A device scalar holding n, created once per distinct n (so the loop uploads nothing). */
-    private NDArray count(int n) {
-        return counts.computeIfAbsent(
-                n,
-                key -> {
-                    NDArray c = TorchOps.constant(manager, (long) key);
-                    NDScope.unregister(c);
-                    return c;
-                });
     }
 
     /** Keeps the last logits in the state (taking ownership of the array). */
@@ -768,7 +595,8 @@ public final class SequenceState implements AutoCloseable {
                 }
                 s.position = h.position();
                 s.openCount = h.openCount();
-                s.positionOnDevice.set(new NDIndex("..."), scratch.create(s.position));
+                s.plain.moveTo(s.position, s.openCount);
+                s.runner.moveTo(s.position, s.openCount);
                 s.prefix.resumeAt(s.position);
                 s.suffix.resumeAt(s.position);
                 NDArray last = loaded.get(LAST_LOGITS);

@@ -11,17 +11,54 @@ package ai.ttt.block.engine;
  *     meta-gradient); false gives the first-order variant
  * @param innerLrScale multiplies the config's inner learning rate (the trainer's warm-up; 1 at
  *     inference)
+ * @param execution how chunks are computed at inference (training always runs {@link
+ *     Execution#PLAIN})
  */
 public record StateOptions(
         boolean testTimeTraining,
         boolean differentiable,
         boolean secondOrder,
-        double innerLrScale) {
+        double innerLrScale,
+        Execution execution) {
+
+    /**
+     * The system property that sets the default {@link Execution}: {@code program} or {@code
+     * plain}.
+     */
+    public static final String EXECUTION_PROPERTY = "ttt.execution";
+
+    /** How an inference state computes its chunks. */
+    public enum Execution {
+        /** The model's TorchScript program: one engine call per chunk (the default). */
+        PROGRAM,
+        /** The blocks' DJL operations, one engine call per op: the reference. */
+        PLAIN;
+
+        /**
+         * Returns the default: {@code -Dttt.execution=plain|program}, else {@link #PROGRAM}.
+         *
+         * @return the default execution
+         * @throws IllegalArgumentException naming the property if its value is unknown
+         */
+        public static Execution byDefault() {
+            String v = System.getProperty(EXECUTION_PROPERTY, "program");
+            for (Execution e : values()) {
+                if (e.name().equalsIgnoreCase(v.trim())) {
+                    return e;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "-D" + EXECUTION_PROPERTY + "=" + v + " is not one of program, plain");
+        }
+    }
 
     /** Validates the scale. */
     public StateOptions {
         if (!(innerLrScale >= 0) || Double.isInfinite(innerLrScale)) {
             throw new IllegalArgumentException("innerLrScale " + innerLrScale + " must be ≥ 0");
+        }
+        if (execution == null) {
+            throw new IllegalArgumentException("execution must not be null");
         }
     }
 
@@ -31,7 +68,7 @@ public record StateOptions(
      * @return the options
      */
     public static StateOptions inference() {
-        return new StateOptions(true, false, false, 1.0);
+        return new StateOptions(true, false, false, 1.0, Execution.byDefault());
     }
 
     /**
@@ -40,7 +77,7 @@ public record StateOptions(
      * @return the options
      */
     public static StateOptions withoutTtt() {
-        return new StateOptions(false, false, false, 1.0);
+        return new StateOptions(false, false, false, 1.0, Execution.byDefault());
     }
 
     /**
@@ -50,7 +87,7 @@ public record StateOptions(
      * @return the options
      */
     public static StateOptions training(boolean secondOrder) {
-        return new StateOptions(true, true, secondOrder, 1.0);
+        return new StateOptions(true, true, secondOrder, 1.0, Execution.PLAIN);
     }
 
     /**
@@ -60,7 +97,7 @@ public record StateOptions(
      * @return the options
      */
     public StateOptions firstOrder() {
-        return new StateOptions(testTimeTraining, differentiable, false, innerLrScale);
+        return new StateOptions(testTimeTraining, differentiable, false, innerLrScale, execution);
     }
 
     /**
@@ -70,6 +107,16 @@ public record StateOptions(
      * @return the options
      */
     public StateOptions withInnerLrScale(double scale) {
-        return new StateOptions(testTimeTraining, differentiable, secondOrder, scale);
+        return new StateOptions(testTimeTraining, differentiable, secondOrder, scale, execution);
+    }
+
+    /**
+     * Returns these options with another execution.
+     *
+     * @param e the execution of inference chunks
+     * @return the options
+     */
+    public StateOptions withExecution(Execution e) {
+        return new StateOptions(testTimeTraining, differentiable, secondOrder, innerLrScale, e);
     }
 }

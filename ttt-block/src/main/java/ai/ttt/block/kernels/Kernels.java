@@ -15,10 +15,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.io.IOException;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -484,31 +481,11 @@ public final class Kernels implements AutoCloseable {
 
     private Block load(String className, String source)
             throws IOException, MalformedModelException {
-        Path dir = createPrivateDirectory();
-        Path file = null;
-        try {
-            file = TorchScriptArchive.write(className, source, dir);
-            Model model = Model.newInstance("ttt-kernel-" + className, device, "PyTorch");
-            // Keep a strong reference: a Model that is garbage collected releases its block.
-            models.add(model);
-            model.load(file);
-            return model.getBlock();
-        } finally {
-            if (file != null) {
-                Files.deleteIfExists(file);
-            }
-            Files.deleteIfExists(dir);
-        }
-    }
-
-    private static Path createPrivateDirectory() throws IOException {
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            return Files.createTempDirectory(
-                    "ttt-kernels-",
-                    PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rwx------")));
-        }
-        return Files.createTempDirectory("ttt-kernels-");
+        Model model = Model.newInstance("ttt-kernel-" + className, device, "PyTorch");
+        // Keep a strong reference: a Model that is garbage collected releases its block.
+        models.add(model);
+        TorchScriptArchive.loadInto(model, className, source, Map.of());
+        return model.getBlock();
     }
 
     private void closeModels() {

@@ -28,6 +28,7 @@ public final class RotaryEmbedding extends AbstractBlock {
     private final RopeLayout layout;
     private final Precision precision;
     private final NDArray inverseFrequencies; // [1, hd/2] float64
+    private final NDArray laneFrequencies; // [hd] float64
     private final NDArray rotation; // [hd, hd] stream type
 
     /** The cos and sin tables for n consecutive positions, each {@code [n, 1, hd]}. */
@@ -62,9 +63,29 @@ public final class RotaryEmbedding extends AbstractBlock {
         this.precision = precision;
         double[] inv = RopeScaling.inverseFrequencies(headDim, theta, scaling);
         this.inverseFrequencies = manager.create(inv, new Shape(1, inv.length));
+        // Engine-owned: the programs hold a second handle to it (see TorchOps.owned).
+        this.laneFrequencies =
+                TorchOps.owned(manager.create(laneFrequencies(inv, layout), new Shape(headDim)));
         this.rotation =
                 manager.create(rotationMatrix(headDim, layout), new Shape(headDim, headDim))
                         .toType(precision.stream(), false);
+    }
+
+    /**
+     * Returns the frequency of each lane of a head vector: lane i of the pair (a, b) rotates by the
+     * pair's f_j, so the tables of a position p are cos(p·f) and sin(p·f) lane by lane.
+     *
+     * @param inverse f_j, hd/2 values
+     * @param layout pair layout
+     * @return hd values
+     */
+    static double[] laneFrequencies(double[] inverse, RopeLayout layout) {
+        int half = inverse.length;
+        double[] lanes = new double[2 * half];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = layout == RopeLayout.INTERLEAVED ? inverse[i / 2] : inverse[i % half];
+        }
+        return lanes;
     }
 
     /**
@@ -127,12 +148,23 @@ public final class RotaryEmbedding extends AbstractBlock {
     }
 
     /**
-     * Rotates with an explicit rotation (for tests of the pair layout).
+     * Returns the rotation R, {@code [hd, hd]} in the stream type: {@code x·R} sends each pair (a,
+     * b) to (−b, a).
      *
-     * @return R, {@code [hd, hd]}
+     * @return R (owned by the model)
      */
-    NDArray rotation() {
+    public NDArray rotation() {
         return rotation;
+    }
+
+    /**
+     * Returns the frequency of every lane of a head vector, {@code [hd]} float64, in the model's
+     * pair layout: the angle of lane i at position p is {@code p·f[i]}.
+     *
+     * @return the lane frequencies (owned by the model)
+     */
+    public NDArray laneFrequencies() {
+        return laneFrequencies;
     }
 
     /**

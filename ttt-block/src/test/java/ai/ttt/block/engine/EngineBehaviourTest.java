@@ -201,7 +201,12 @@ class EngineBehaviourTest {
         long[] tokens = randomTokens(9, 16 * 3 + 1);
         try (NDManager out = manager.newSubManager();
                 SequenceState s =
-                        SequenceState.create(model, 1, StateOptions.inference(), poisonFirst)) {
+                        SequenceState.create(
+                                model,
+                                1,
+                                StateOptions.inference()
+                                        .withExecution(StateOptions.Execution.PLAIN),
+                                poisonFirst)) {
             NDList w0 = new NDList();
             for (NDArray w : s.fastWeights().asList()) {
                 w0.add(w.duplicate());

@@ -31,6 +31,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class FastWeightGradientTest {
 
+    /** The plain engine, whose gradient seam records the analytic gradients. */
+    static final StateOptions PLAIN =
+            StateOptions.inference().withExecution(StateOptions.Execution.PLAIN);
+
     static final double EPS = 1e-6;
 
     /** Records the gradients the engine takes, in order. */
@@ -63,8 +67,7 @@ class FastWeightGradientTest {
             TttLanguageModel model = TestModels.random(c, 11, 0.3, m, Precision.FP64, attention);
             Recorder recorder = new Recorder();
             Path afterFirstStep = tmp.resolve("state.safetensors");
-            try (SequenceState s =
-                    SequenceState.create(model, 1, StateOptions.inference(), recorder)) {
+            try (SequenceState s = SequenceState.create(model, 1, PLAIN, recorder)) {
                 // Inputs 0..3 with targets 1..4: one-pass step at W0; input 4 stays open.
                 s.feed(new long[][] {slice(tokens, 0, 5)}, m);
                 s.save(afterFirstStep);
@@ -80,9 +83,7 @@ class FastWeightGradientTest {
                     "prefill step",
                     g0,
                     (tensor, index, delta) -> {
-                        try (SequenceState s =
-                                SequenceState.create(
-                                        model, 1, StateOptions.inference(), recorder)) {
+                        try (SequenceState s = SequenceState.create(model, 1, PLAIN, recorder)) {
                             perturb(s, tensor, index, delta);
                             return s.feed(new long[][] {slice(tokens, 0, 5)}, m)
                                     .chunkLosses()

@@ -54,6 +54,7 @@ public final class BenchWorker {
     private final Device device;
     private final Precision precision;
     private final AttentionMode attention;
+    private final StateOptions.Execution execution;
     private final int window;
     private final int miniBatch;
     private final int decodeTokens;
@@ -65,6 +66,11 @@ public final class BenchWorker {
         this.device = "gpu".equals(spec.get("device").getAsString()) ? Device.gpu() : Device.cpu();
         this.precision = Precision.parse(spec.get("dtype").getAsString());
         this.attention = AttentionMode.parse(spec.get("attention").getAsString());
+        this.execution =
+                spec.has("execution")
+                        ? StateOptions.Execution.valueOf(
+                                spec.get("execution").getAsString().toUpperCase(Locale.ROOT))
+                        : StateOptions.Execution.PROGRAM;
         this.window = spec.get("window").getAsInt();
         this.miniBatch = spec.get("mini_batch").getAsInt();
         this.decodeTokens = spec.get("decode_tokens").getAsInt();
@@ -161,7 +167,8 @@ public final class BenchWorker {
                 in.decode[i] = manager.create(slice(ids, at, at + 1), new Shape(1, 1));
             }
             StateOptions options =
-                    mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt();
+                    (mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt())
+                            .withExecution(execution);
             List<double[]> runs = new ArrayList<>();
             out.addProperty("load_average_before", MemoryProbe.loadAverage());
             long firstTimed = 0;
@@ -248,9 +255,11 @@ public final class BenchWorker {
         out.addProperty("peak_rss_bytes", MemoryProbe.peakRss());
         if (device.isGpu()) {
             long after = MemoryProbe.gpuUsed(device);
-            out.addProperty(
-                    "gpu_memory_bytes",
-                    after < 0 || gpuBefore < 0 ? -1 : Math.max(0, after - gpuBefore));
+            long delta = after < 0 || gpuBefore < 0 ? -1 : Math.max(0, after - gpuBefore);
+            long process = MemoryProbe.gpuProcessMemory();
+            out.addProperty("gpu_memory_bytes", process >= 0 ? process : delta);
+            out.addProperty("gpu_memory_source", process >= 0 ? "process" : "device delta");
+            out.addProperty("gpu_device_delta_bytes", delta);
         }
         out.addProperty("wall_s", (System.nanoTime() - started) / 1e9);
         return out;
@@ -338,7 +347,7 @@ public final class BenchWorker {
             FeedResult p = null;
             for (NDArray piece : in.prompt) {
                 closeAll(p);
-                p = state.feed(piece, run, false);
+                p = state.feed(piece, run, SequenceState.Outputs.LAST_LOGITS);
             }
             readOne(p.lastLogits());
             long t1 = System.nanoTime();
@@ -346,7 +355,7 @@ public final class BenchWorker {
             t.prefillCpuSeconds = (MemoryProbe.processCpuNanos() - c0) / 1e9;
             if (in.fill != null) {
                 try (NDManager step = run.newSubManager()) {
-                    state.feed(in.fill, step, false);
+                    state.feed(in.fill, step, SequenceState.Outputs.LAST_LOGITS);
                 }
             }
             long d0 = MemoryProbe.processCpuNanos();
@@ -354,7 +363,7 @@ public final class BenchWorker {
                 boolean closing = ttt && state.openCount() == miniBatch;
                 long s0 = System.nanoTime();
                 try (NDManager step = run.newSubManager()) {
-                    FeedResult d = state.feed(token, step, false);
+                    FeedResult d = state.feed(token, step, SequenceState.Outputs.LAST_LOGITS);
                     readOne(d.lastLogits());
                 }
                 double seconds = (System.nanoTime() - s0) / 1e9;
@@ -400,7 +409,7 @@ public final class BenchWorker {
             JniUtils.startProfile(false, false, false);
             FeedResult p = null;
             for (NDArray piece : in.prompt) {
-                p = state.feed(piece, run, false);
+                p = state.feed(piece, run, SequenceState.Outputs.LAST_LOGITS);
             }
             readOne(p.lastLogits());
             JniUtils.stopProfile(trace.toString());
@@ -410,7 +419,7 @@ public final class BenchWorker {
             o.addProperty("mini_batches", chunks);
             if (in.decode.length > 0) {
                 JniUtils.startProfile(false, false, false);
-                FeedResult d = state.feed(in.decode[0], run, false);
+                FeedResult d = state.feed(in.decode[0], run, SequenceState.Outputs.LAST_LOGITS);
                 readOne(d.lastLogits());
                 JniUtils.stopProfile(trace.toString());
                 o.add("decode_token", TraceSummary.read(trace).timeBreakdown(15));
@@ -490,20 +499,22 @@ public final class BenchWorker {
                                 slice(ids, longPrompt + i, longPrompt + i + 1), new Shape(1, 1));
             }
             StateOptions options =
-                    mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt();
+                    (mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt())
+                            .withExecution(execution);
             // Warm-up: kernels loaded, first-call initialisation done, outside every window.
             try (NDManager run = manager.newSubManager();
                     SequenceState state = SequenceState.create(model, 1, options)) {
-                state.feed(shortPrompt, run, false);
+                state.feed(shortPrompt, run, SequenceState.Outputs.LAST_LOGITS);
             }
             OpCounts a;
             try (NDManager run = manager.newSubManager();
                     SequenceState state = SequenceState.create(model, 1, options)) {
-                a = measure(() -> state.feed(shortPrompt, run, false));
+                a = measure(() -> state.feed(shortPrompt, run, SequenceState.Outputs.LAST_LOGITS));
             }
             try (NDManager run = manager.newSubManager();
                     SequenceState state = SequenceState.create(model, 1, options)) {
-                OpCounts b = measure(() -> state.feed(prompt, run, false));
+                OpCounts b =
+                        measure(() -> state.feed(prompt, run, SequenceState.Outputs.LAST_LOGITS));
                 out.add(
                         "prefill_per_mini_batch",
                         OpCounts.perUnit(b.metrics(), a.metrics(), longBatches - shortBatches));
@@ -514,7 +525,13 @@ public final class BenchWorker {
                 // Decode: one ordinary token, then the token that closes the mini-batch.
                 OpCounts token;
                 try (NDManager step = run.newSubManager()) {
-                    token = measure(() -> state.feed(decode[0], step, false));
+                    token =
+                            measure(
+                                    () ->
+                                            state.feed(
+                                                    decode[0],
+                                                    step,
+                                                    SequenceState.Outputs.LAST_LOGITS));
                 }
                 OpCounts closing = null;
                 // Only TTT-E2E has a closing token to wait for.
@@ -522,10 +539,16 @@ public final class BenchWorker {
                     try (NDManager step = run.newSubManager()) {
                         NDArray t = decode[i];
                         if (mode.testTimeTraining() && state.openCount() == miniBatch) {
-                            closing = measure(() -> state.feed(t, step, false));
+                            closing =
+                                    measure(
+                                            () ->
+                                                    state.feed(
+                                                            t,
+                                                            step,
+                                                            SequenceState.Outputs.LAST_LOGITS));
                             break;
                         }
-                        state.feed(t, step, false);
+                        state.feed(t, step, SequenceState.Outputs.LAST_LOGITS);
                     }
                 }
                 out.add("decode_per_token", OpCounts.perUnit(token.metrics(), 1));

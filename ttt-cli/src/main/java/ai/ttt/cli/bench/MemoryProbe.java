@@ -92,4 +92,69 @@ public final class MemoryProbe {
             return -1;
         }
     }
+
+    /**
+     * Returns the GPU memory this process holds, as the driver reports it ({@code nvidia-smi
+     * --query-compute-apps}). PyTorch's caching allocator keeps every block it has reserved (DJL
+     * never empties it), so at the end of a run this is the run's peak reservation plus the CUDA
+     * context, and other processes on the device do not count. The allocator's own statistics (the
+     * peak of what was allocated) are not reachable: neither DJL 0.35.1's JNI nor TorchScript
+     * exposes them.
+     *
+     * @return bytes, or −1 if the driver does not list this process (no nvidia-smi, or another PID
+     *     namespace)
+     */
+    public static long gpuProcessMemory() {
+        long pid = ProcessHandle.current().pid();
+        try {
+            Process p =
+                    new ProcessBuilder(
+                                    "nvidia-smi",
+                                    "--query-compute-apps=pid,used_memory",
+                                    "--format=csv,noheader,nounits")
+                            .redirectErrorStream(true)
+                            .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return -1;
+            }
+            long total = -1;
+            for (String line : out.split("\\R")) {
+                String[] f = line.split(",");
+                if (f.length == 2 && f[0].trim().equals(Long.toString(pid))) {
+                    total = Math.max(total, 0) + Long.parseLong(f[1].trim()) * 1024 * 1024;
+                }
+            }
+            return total;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /**
+     * Returns the name of the first GPU as the driver reports it ({@code nvidia-smi}).
+     *
+     * @return e.g. {@code NVIDIA H100 80GB HBM3}, or {@code n/a}
+     */
+    public static String gpuName() {
+        try {
+            Process p =
+                    new ProcessBuilder("nvidia-smi", "--query-gpu=name", "--format=csv,noheader")
+                            .redirectErrorStream(true)
+                            .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return "n/a";
+            }
+            return out.lines().findFirst().orElse("n/a").trim();
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "n/a";
+        }
+    }
 }

@@ -1,0 +1,199 @@
+# Probe of the engine's TorchScript program (ttt-block/.../programs/TttProgram.torchscript) on a GPU,
+# outside DJL: the same archive layout the Java code writes (source + attributes in data.pkl), random
+# weights at a `ttt bench` preset shape, fp16 matmuls and an fp32 stream. Prints ms per prefill
+# mini-batch (ring full, with the TTT step), per decoded token, and per decode-time step, optionally
+# a profile and attention variants. Speed claims come from `ttt bench`; this shows where time goes.
+# Usage: python3 tools/gpu/program_probe.py [--optimize] [--profile] [--attention]
+import io, json, os, struct, sys, time, zipfile
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SOURCE = open(os.path.join(ROOT, "ttt-block/src/main/resources/ai/ttt/block/programs/TttProgram.torchscript")).read()
+OUT = os.environ.get("OUT", ".")
+
+def pickle_module(attrs):
+    # The same bytes as TorchScriptArchive.dataPickle: an instance of __torch__.TttProgram with a dict state.
+    b = bytearray(b"\x80\x02c__torch__\nTttProgram\nq\x00)\x81}(")
+    def key(k):
+        kb = k.encode(); b.extend(b"X" + struct.pack("<i", len(kb)) + kb)
+    key("training"); b.extend(b"q\x01\x89")
+    for k, v in attrs.items():
+        key(k)
+        if isinstance(v, bool): b.extend(b"\x88" if v else b"\x89")
+        elif isinstance(v, int): b.extend(b"J" + struct.pack("<i", v))
+        else: b.extend(b"G" + struct.pack(">d", float(v)))
+    b.extend(b"ubq\x02.")
+    return bytes(b)
+
+def archive(attrs, path):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for name, data in [("version", b"3\n"), ("byteorder", b"little"), ("constants.pkl", b"\x80\x02)."),
+                           ("data.pkl", pickle_module(attrs)), ("code/__torch__.py", SOURCE.encode())]:
+            z.writestr("kernel/" + name, data)
+
+SHAPES = {"125m": (12, 768, 12, 64, 1664), "760m": (24, 1536, 16, 96, 3328), "3b": (32, 2560, 32, 80, 5632)}
+preset = os.environ.get("PRESET", "3b")
+L, d, H, hd, F = SHAPES[preset]
+S, V, k, b = L // 4, 128256, int(os.environ.get("WINDOW", 8192)), 1024
+C = k - 1 + b
+dev = "cuda"
+attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window=k, mini_batch=b, capacity=C,
+             eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5,
+             fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
+
+torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)
+FUSE = "--optimize" in sys.argv                  # decoding only, as -Dttt.fuseDecoding=true
+archive(attrs, "/tmp/ttt_program.pt")
+prog = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
+
+torch.manual_seed(0)
+def mat(*s): return (torch.randn(*s, device=dev) * 0.02).half()
+def ones(n): return torch.ones(n, device=dev)
+empty = torch.zeros(0, device=dev)
+weights = []
+for l in range(L):
+    prime = l >= L - S
+    weights += [ones(d), ones(d), mat(d, 3 * H * hd), empty, torch.ones(2 * H, hd, device=dev), empty, mat(H * hd, d),
+                ones(d) if prime else empty, ones(d) if prime else empty, ones(d), ones(d), mat(d, 2 * F), mat(F, d)]
+inv = 1.0 / (500000.0 ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+lanes = inv.repeat_interleave(2).to(dev)
+rot = torch.zeros(hd, hd)
+for j in range(hd // 2):
+    rot[2 * j + 1, 2 * j] = -1.0; rot[2 * j, 2 * j + 1] = 1.0
+embed = mat(V, d)
+weights += [embed, embed, ones(d), lanes, rot.to(dev)]
+
+def new_state():
+    st = []
+    for l in range(L):
+        st += [torch.zeros(1, H, C, hd, device=dev, dtype=torch.half), torch.zeros(1, H, C, hd, device=dev, dtype=torch.half)]
+    st += [torch.full((C,), -(1 << 40), device=dev, dtype=torch.long) for _ in range(2)]
+    fast = []
+    for j in range(S):
+        fast += [torch.randn(1, d, 2 * F, device=dev) * 0.02, torch.randn(1, F, d, device=dev) * 0.02]
+    st += fast + [w.half() for w in fast]
+    st += [torch.zeros(1, b, d, device=dev), torch.zeros(1, b + 1, device=dev, dtype=torch.long),
+           torch.zeros(1, device=dev, dtype=torch.long), torch.tensor([1.0], dtype=torch.float64),
+           torch.tensor([0, 0, 0], dtype=torch.long)]
+    return st
+
+def flags(*f): return torch.tensor(list(f), dtype=torch.long)
+STEP = flags(1, 1, 1, 0, 0, 0)
+DECODE = flags(0, 0, 0, 0, 1, 1)
+toks = torch.randint(0, V, (1, 40 * b + 1), device=dev)
+res = {"preset": preset, "window": k, "gpu": torch.cuda.get_device_name(), "torch": torch.__version__,
+       "optimize": "--optimize" in sys.argv}
+
+def sync(): torch.cuda.synchronize()
+state = new_state()
+def prefill_chunk(i):
+    return prog.chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights, state)
+n_fill = (k + b - 1) // b + 1
+for i in range(n_fill):
+    prefill_chunk(i)
+sync(); t = time.perf_counter(); reps = 6
+for i in range(n_fill, n_fill + reps):
+    prefill_chunk(i)
+sync(); res["prefill_ms_per_minibatch"] = (time.perf_counter() - t) / reps * 1e3
+res["peak_gib_prefill"] = torch.cuda.max_memory_allocated() / 2**30
+pos = (n_fill + reps) * b
+# decode: open mini-batch from 0, one token at a time
+tok = toks[:, :1].clone()
+torch._C._set_graph_executor_optimize(FUSE)
+for _ in range(5):
+    prog.chunk(tok, tok, DECODE, weights, state)
+sync(); t = time.perf_counter(); nd = 50
+for _ in range(nd):
+    out = prog.chunk(tok, tok, DECODE, weights, state)
+    out[0][0, 0].item()  # one value read back per token, as sampling would
+res["decode_ms_per_token"] = (time.perf_counter() - t) / nd * 1e3
+torch._C._set_graph_executor_optimize(False)
+# the decode-time step
+state[-1][1] = b
+sync(); t = time.perf_counter()
+prog.close_mini_batch(tok, weights, state)
+sync(); res["close_step_ms"] = (time.perf_counter() - t) * 1e3
+print(json.dumps(res), flush=True)
+
+if "--profile" in sys.argv:
+    from torch.profiler import profile, ProfilerActivity
+    state[-1][1] = 0
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
+        prefill_chunk(n_fill + reps); sync()
+    print("== one prefill mini-batch ==")
+    print(p.key_averages().table(sort_by="self_cuda_time_total", row_limit=25, max_name_column_width=70))
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
+        for _ in range(3):
+            prog.chunk(tok, tok, DECODE, weights, state)
+        sync()
+    print("== three decode tokens ==")
+    print(p.key_averages().table(sort_by="self_cuda_time_total", row_limit=20, max_name_column_width=70))
+
+if "--attention" in sys.argv:
+    # Sliding-window attention of one mini-batch (b queries, the window before it cached): the band
+    # mask the program uses now, against a split into masked-free flash parts merged by log-sum-exp.
+    q = torch.randn(1, H, b, hd, device=dev, dtype=torch.half, requires_grad=True)
+    kc = torch.randn(1, H, C, hd, device=dev, dtype=torch.half)
+    kn = torch.randn(1, H, b, hd, device=dev, dtype=torch.half, requires_grad=True)
+    start = 20 * b
+    slots = torch.arange(start - C + b, start + b, device=dev)  # ring in position order for simplicity
+    qpos = torch.arange(start, start + b, device=dev)
+    dist = qpos[:, None] - slots[None, :]
+    band = torch.full((b, C), float("-inf"), device=dev, dtype=torch.half).masked_fill_((dist >= 0) & (dist < k), 0.0)
+    F_ = torch.nn.functional.scaled_dot_product_attention
+    def flash_lse(q, kk, vv, causal):
+        o, lse = torch.ops.aten._scaled_dot_product_flash_attention(q, kk, vv, 0.0, causal, False)[:2]
+        return o, lse
+    def split(q, hist, new):
+        # history (the k - 1 positions before the chunk): the first b are seen by some queries only
+        # (a small masked part), the rest by all (flash, no mask); the chunk itself: causal flash.
+        h_part, h_full = hist[:, :, :b], hist[:, :, b:]
+        o1, l1 = flash_lse(q, h_full, h_full, False)
+        o2, l2 = flash_lse(q, new, new, True)
+        d2 = qpos[:, None] - slots[None, :b]
+        m2 = torch.zeros(b, b, device=dev, dtype=torch.half).masked_fill_(~((d2 >= 0) & (d2 < k)), float("-inf"))
+        o3, l3 = torch.ops.aten._scaled_dot_product_efficient_attention(q, h_part, h_part, m2.expand(1, H, b, b), True)[:2]
+        l3 = l3[..., :b]
+        lse = torch.logsumexp(torch.stack([l1, l2, l3]), 0)
+        return (o1.float() * (l1 - lse).exp()[..., None] + o2.float() * (l2 - lse).exp()[..., None]
+                + o3.float() * (l3 - lse).exp()[..., None]).half()
+    def fa2_window(q, keys):
+        # one FlashAttention-2 call with a sliding window: keys in position order [history ; chunk],
+        # query t sees keys t … t + k − 1 (window_size_left = k − 1, causal on the right).
+        o = torch.ops.aten._flash_attention_forward(
+            q.transpose(1, 2), keys.transpose(1, 2), keys.transpose(1, 2), None, None, q.size(2), keys.size(2),
+            0.0, True, False, window_size_left=k - 1, window_size_right=0)[0]
+        return o.transpose(1, 2)
+    def timed(f, n=20):
+        f(); sync(); t = time.perf_counter()
+        for _ in range(n): f()
+        sync(); return (time.perf_counter() - t) / n * 1e3
+    hist = kc[:, :, :C - b]
+    keys = torch.cat([hist, kn], 2)
+    ref = F_(q, keys, keys, attn_mask=band)
+    alt = split(q, hist, kn)
+    a = {"band_fwd_ms": timed(lambda: F_(q, keys, keys, attn_mask=band)),
+         "no_mask_fwd_ms": timed(lambda: F_(q, keys, keys)),
+         "split_fwd_ms": timed(lambda: split(q, hist, kn)),
+         "split_max_abs_diff": (ref - alt).abs().max().item()}
+    try:
+        win = fa2_window(q, keys)
+        a["fa2_window_max_abs_diff"] = (ref - win).abs().max().item()
+        a["fa2_window_fwd_ms"] = timed(lambda: fa2_window(q, keys))
+        gq_ref, gk_ref = torch.autograd.grad([F_(q, torch.cat([hist, kn], 2), torch.cat([hist, kn], 2), attn_mask=band)], [q, kn], [torch.ones_like(ref)])
+        gq, gk = torch.autograd.grad([fa2_window(q, torch.cat([hist, kn], 2))], [q, kn], [torch.ones_like(ref)])
+        a["fa2_window_grad_max_abs_diff"] = max((gq - gq_ref).abs().max().item(), (gk - gk_ref).abs().max().item())
+        a["grad_scale"] = gq_ref.abs().max().item()
+        gg = torch.randn_like(ref)
+        a["fa2_window_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([fa2_window(q, torch.cat([hist, kn], 2))], [q, kn], [gg]))
+        ring = torch.randn(1, H, C, hd, device=dev, dtype=torch.half)
+        idx = torch.remainder(torch.arange(start - k + 1, start, device=dev), C)
+        a["gather_window_ms"] = timed(lambda: torch.cat([ring.index_select(2, idx), kn], 2))
+    except Exception as e:
+        a["fa2_window_error"] = repr(e)[:500]
+    g = torch.randn_like(ref)
+    a["band_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([F_(q, torch.cat([hist, kn], 2), torch.cat([hist, kn], 2), attn_mask=band)], [q, kn], [g]))
+    a["split_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([split(q, hist, kn)], [q, kn], [g]))
+    print(json.dumps(a), flush=True)
+    res["attention"] = a
+json.dump(res, open(os.path.join(OUT, "program_probe_%s%s.json" % (preset, "_opt" if res["optimize"] else "")), "w"), indent=1)

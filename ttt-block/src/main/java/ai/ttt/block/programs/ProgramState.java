@@ -1,0 +1,145 @@
+package ai.ttt.block.programs;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.nn.TorchOps;
+import java.util.List;
+
+/**
+ * A sequence state's buffers as the program sees them, bound once per state: second handles to the
+ * rings, slot positions, fast weights, open mini-batch and skip counters (the program updates them
+ * in place), plus what only the program keeps:
+ *
+ * <ul>
+ *   <li>the fast weights in the matmul type (fp16 on the GPU), refreshed by every step, so a
+ *       decoded token does not cast them again;
+ *   <li>the cursor, {@code [3]} int64 on the CPU: position, open count and whether the fast weights
+ *       in the matmul type are stale (refreshed on the next decode). The program reads and advances
+ *       it without a device round trip; the engine keeps the same two numbers on the Java side.
+ * </ul>
+ *
+ * <p>Closing it releases the handles and those two buffers, never the engine's arrays.
+ */
+public final class ProgramState implements AutoCloseable {
+
+    private static final String NAME = "state[]";
+
+    private final NDManager manager;
+    private final NDList arguments;
+
+    private ProgramState(NDManager manager, NDList arguments) {
+        this.manager = manager;
+        this.arguments = arguments;
+    }
+
+    /**
+     * Binds a state's buffers.
+     *
+     * @param program the program the state will be read with (checks the ring size)
+     * @param manager the state's manager (a sub-manager of it owns the handles)
+     * @param keys per layer {@code [B, Hkv, C, hd]} rings, model order
+     * @param values per layer, same shapes
+     * @param prefixSlots {@code [C]} int64 positions held by the prefix rings' slots
+     * @param suffixSlots {@code [C]} int64, the suffix rings'
+     * @param fast the 2·S fast weights (stream type), empty when S = 0
+     * @param openHidden {@code [B, b, d]} or {@code null} without test-time training
+     * @param openTokens {@code [B, b + 1]} int64 or {@code null}
+     * @param skipped {@code [B]} int64 skipped-step counters
+     * @param learningRate η of the inner step (the config's times the state's scale)
+     * @param position the state's position
+     * @param openCount inputs of the open mini-batch
+     * @return the binding; close it with the state
+     */
+    public static ProgramState bind(
+            TttProgram program,
+            NDManager manager,
+            List<NDArray> keys,
+            List<NDArray> values,
+            NDArray prefixSlots,
+            NDArray suffixSlots,
+            List<NDArray> fast,
+            NDArray openHidden,
+            NDArray openTokens,
+            NDArray skipped,
+            double learningRate,
+            long position,
+            int openCount) {
+        for (NDArray k : keys) {
+            if (k.getShape().get(2) != program.capacity()) {
+                throw new IllegalArgumentException(
+                        "rings of "
+                                + k.getShape().get(2)
+                                + " slots; the program expects "
+                                + program.capacity());
+            }
+        }
+        NDManager m = manager.newSubManager();
+        NDList args = new NDList();
+        for (int l = 0; l < keys.size(); l++) {
+            args.add(TttProgram.alias(keys.get(l), NAME, m));
+            args.add(TttProgram.alias(values.get(l), NAME, m));
+        }
+        args.add(TttProgram.alias(prefixSlots, NAME, m));
+        args.add(TttProgram.alias(suffixSlots, NAME, m));
+        for (NDArray w : fast) {
+            args.add(TttProgram.alias(w, NAME, m));
+        }
+        DataType matmul = program.precision().matmul();
+        for (NDArray w : fast) {
+            if (w.getDataType() == matmul) {
+                args.add(TttProgram.alias(w, NAME, m));
+            } else {
+                NDArray copy = w.toType(matmul, false);
+                NDScope.unregister(copy);
+                copy.attach(m);
+                copy.setName(NAME);
+                args.add(copy);
+            }
+        }
+        NDArray absent = null;
+        for (NDArray a : new NDArray[] {openHidden, openTokens}) {
+            if (a != null) {
+                args.add(TttProgram.alias(a, NAME, m));
+            } else {
+                if (absent == null) {
+                    absent = m.zeros(new Shape(0));
+                    NDScope.unregister(absent);
+                }
+                args.add(TttProgram.alias(absent, NAME, m));
+            }
+        }
+        args.add(TttProgram.alias(skipped, NAME, m));
+        NDManager host = m.newSubManager(Device.cpu());
+        args.add(hostArray(host.create(new double[] {learningRate})));
+        args.add(hostArray(host.create(new long[] {position, openCount, 0})));
+        return new ProgramState(m, args);
+    }
+
+    private static NDArray hostArray(NDArray javaBacked) {
+        // Engine-owned (the program writes the cursor in place; see TorchOps.owned).
+        NDArray a = TorchOps.owned(javaBacked);
+        NDScope.unregister(a);
+        a.setName(NAME);
+        return a;
+    }
+
+    /**
+     * Returns the arguments in the program's order.
+     *
+     * @return the handles (do not close or rename)
+     */
+    NDList arguments() {
+        return arguments;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,329 @@
+package ai.ttt.block.programs;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.ttt.block.TensorNames;
+import ai.ttt.block.TttConfig;
+import ai.ttt.block.kernels.Kernels;
+import ai.ttt.block.nn.Precision;
+import ai.ttt.block.nn.TensorBinding;
+import ai.ttt.block.nn.TttLanguageModel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * The engine's TorchScript program bound to one model: its weights are handed to the module as one
+ * list of second handles (same storage, no copy), made once per model, and every call passes that
+ * list by reference.
+ *
+ * <p>Calls ({@link #chunk}, {@link #closeMiniBatch}) take a {@link ProgramState} (a sequence
+ * state's buffers, bound once per state), update it in place and return new arrays attached to the
+ * manager of their first argument. One program serves any number of states on any threads.
+ */
+public final class TttProgram {
+
+    /** The program's methods the engine calls (what a profiler records a call under). */
+    public static final List<String> METHODS = List.of("chunk", "close_mini_batch");
+
+    /**
+     * Whether decoding calls run with TorchScript's fusing executor ({@code -Dttt.fuseDecoding}).
+     */
+    static final boolean FUSE_DECODING = Boolean.getBoolean("ttt.fuseDecoding");
+
+    /** Tensors per layer in the weight list (see the program source). */
+    static final int PER_LAYER = 13;
+
+    private static final int Q_NORM = 4;
+    private static final int K_NORM = 5;
+
+    private static final Map<TttLanguageModel, TttProgram> BOUND =
+            Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** The layer tensors in the program's order; {@code null} marks what the config lacks. */
+    private static final String[] LAYER_TENSORS = {
+        "attn_norm.weight",
+        "attn_post_norm.weight",
+        "attn.wq.weight", // the fused Wqkv
+        "attn.wq.bias", // the fused bias
+        "attn.q_norm.weight",
+        "attn.k_norm.weight",
+        "attn.wo.weight",
+        "prime_norm.weight",
+        "prime_post_norm.weight",
+        "mlp_norm.weight",
+        "mlp_post_norm.weight",
+        "mlp.w1.weight", // the fused w13
+        "mlp.w2.weight"
+    };
+
+    private final ProgramModule module;
+    private final TttConfig config;
+    private final Precision precision;
+    private final int capacity;
+    private final List<NDArray> sources;
+    private final NDManager manager;
+    private final NDList weights;
+
+    private TttProgram(TttLanguageModel model, List<NDArray> sources) {
+        this.config = model.config();
+        this.precision = model.precision();
+        this.capacity = config.slidingWindow() - 1 + config.miniBatchSize();
+        this.module =
+                ProgramModule.of(
+                        attributes(config, precision, capacity, device(model)), device(model));
+        this.sources = sources;
+        this.manager = model.manager().newSubManager();
+        this.weights = new NDList(sources.size());
+        NDArray absent = manager.zeros(new Shape(0), precision.stream());
+        NDScope.unregister(absent);
+        for (int i = 0; i < sources.size(); i++) {
+            NDArray source = sources.get(i);
+            int slot = i % PER_LAYER;
+            boolean layerSlot = i < PER_LAYER * config.numLayers();
+            if (layerSlot && slot == Q_NORM && source != null) {
+                // q_norm's weight for each of the H q heads, then k_norm's for each of the Hkv k
+                // heads: QK-norm of q and k as one [B, n, H + Hkv, hd] tensor, one multiply.
+                NDArray qk = qkNorm(source, sources.get(i + 1));
+                weights.add(alias(qk, "weights[]", manager));
+            } else if (source == null || (layerSlot && slot == K_NORM)) {
+                weights.add(alias(absent, "weights[]", manager));
+            } else {
+                weights.add(alias(source, "weights[]", manager));
+            }
+        }
+    }
+
+    private NDArray qkNorm(NDArray q, NDArray k) {
+        // Ops on the model's arrays land in the model's manager: every temporary is closed here.
+        try (NDArray qv = q.expandDims(0);
+                NDArray kv = k.expandDims(0);
+                NDArray qs = qv.repeat(0, config.numHeads());
+                NDArray ks = kv.repeat(0, config.numKvHeads())) {
+            NDArray both = qs.concat(ks, 0);
+            both.attach(manager);
+            NDScope.unregister(both);
+            return both;
+        }
+    }
+
+    /**
+     * Returns the program bound to {@code model}, binding it on first use (and again if the model's
+     * parameter arrays were replaced since).
+     *
+     * @param model the model
+     * @return its program
+     */
+    public static TttProgram of(TttLanguageModel model) {
+        List<NDArray> current = weightArrays(model);
+        synchronized (BOUND) {
+            TttProgram p = BOUND.get(model);
+            if (p == null || !sameArrays(p.sources, current)) {
+                if (p != null) {
+                    p.manager.close();
+                }
+                p = new TttProgram(model, current);
+                BOUND.put(model, p);
+            }
+            return p;
+        }
+    }
+
+    /**
+     * Reads a chunk of n ≤ b new tokens at the state's position (see the program's {@code chunk}).
+     *
+     * @param tokens {@code [B, n]} int64
+     * @param targets {@code [B, t]} int64 (t = n, or n − 1 for the last chunk of a feed), or {@code
+     *     null}
+     * @param flags what to compute
+     * @param state the sequence state's buffers
+     * @return in order, each only when asked for: the NLL {@code [B, t]} and the loss {@code [B]}
+     *     (stepping), the logits {@code [B, n, V]}, the last logits {@code [B, V]}
+     */
+    public NDList chunk(NDArray tokens, NDArray targets, ChunkFlags flags, ProgramState state) {
+        boolean decoding = tokens.getShape().get(1) == 1 && !flags.step();
+        NDList arguments = new NDList(4 + weights.size() + state.arguments().size());
+        arguments.add(tokens);
+        arguments.add(targets == null ? tokens : targets);
+        arguments.add(module.flags(flags));
+        arguments.addAll(weights);
+        arguments.addAll(state.arguments());
+        return run(METHODS.get(0), arguments, flags.outputCount(), decoding && FUSE_DECODING);
+    }
+
+    /**
+     * Closes the open mini-batch that decoding filled: re-runs the suffix blocks on it and takes
+     * its step (see the program's {@code close_mini_batch}).
+     *
+     * @param nextToken {@code [B, 1]} int64, the mini-batch's last target
+     * @param state the sequence state's buffers
+     * @return {@code [B]} the mini-batch loss
+     */
+    public NDArray closeMiniBatch(NDArray nextToken, ProgramState state) {
+        NDList arguments = new NDList(2 + weights.size() + state.arguments().size());
+        arguments.add(nextToken);
+        arguments.addAll(weights);
+        arguments.addAll(state.arguments());
+        return run(METHODS.get(1), arguments, 1, false).singletonOrThrow();
+    }
+
+    /**
+     * Returns C, the ring slots per layer the program expects (the engine's cache size).
+     *
+     * @return k − 1 + b
+     */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Returns the precision the program computes in.
+     *
+     * @return the model's precision
+     */
+    public Precision precision() {
+        return precision;
+    }
+
+    private NDList run(String method, NDList arguments, int expected, boolean optimize) {
+        // Off: every call computes with the same kernels from the first on (bitwise reproducible).
+        // On (decoding, -Dttt.fuseDecoding=true): TorchScript's profiling executor fuses chains of
+        // elementwise ops after two profiling calls, fewer kernel launches per token.
+        JniUtils.setGraphExecutorOptimize(optimize);
+        boolean gradMode = JniUtils.isGradMode();
+        boolean done = false;
+        try {
+            NDList out = module.call(method, arguments);
+            if (out.size() != expected) {
+                out.close();
+                throw new IllegalStateException(
+                        "program "
+                                + method
+                                + " returned "
+                                + out.size()
+                                + " arrays, not "
+                                + expected);
+            }
+            done = true;
+            return out;
+        } finally {
+            if (optimize) {
+                Kernels.prepareThread();
+            }
+            if (!done) {
+                // The program restores the grad mode itself; after a failure it may not have.
+                JniUtils.setGradMode(gradMode);
+            }
+        }
+    }
+
+    /** The module attributes: the hyperparameters the program is specialised with. */
+    static Map<String, Object> attributes(
+            TttConfig c, Precision precision, int capacity, ai.djl.Device device) {
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("num_layers", c.numLayers());
+        a.put("num_prime", c.numPrimeLayers());
+        a.put("heads", c.numHeads());
+        a.put("kv_heads", c.numKvHeads());
+        a.put("head_dim", c.headDim());
+        a.put("window", c.slidingWindow());
+        a.put("mini_batch", c.miniBatchSize());
+        a.put("capacity", capacity);
+        a.put("eps", c.rmsNormEps());
+        a.put("sandwich", c.sandwich());
+        a.put("qk_norm", c.qkNorm());
+        a.put("qkv_bias", c.attentionBias());
+        a.put("bos", c.bosTokenId().orElse(-1));
+        a.put("clip", c.innerGradClip());
+        a.put("stream_dtype", scalarType(precision.stream()));
+        a.put("matmul_dtype", scalarType(precision.matmul()));
+        a.put("fused_norm", device.isGpu());
+        // FlashAttention (CUDA, fp16) with its own sliding window instead of a band mask.
+        a.put(
+                "flash_window",
+                device.isGpu()
+                        && precision.matmul() == DataType.FLOAT16
+                        && c.headDim() % 8 == 0
+                        && c.headDim() <= 256
+                        && !"false".equals(System.getProperty("ttt.flashWindow")));
+        return a;
+    }
+
+    /** PyTorch's ScalarType codes, which TorchScript uses for dtypes. */
+    private static int scalarType(DataType type) {
+        switch (type) {
+            case FLOAT16:
+                return 5;
+            case FLOAT32:
+                return 6;
+            case FLOAT64:
+                return 7;
+            default:
+                throw new IllegalArgumentException("no program for " + type);
+        }
+    }
+
+    /** The model's arrays in the program's order ({@code null} where the config has none). */
+    private static List<NDArray> weightArrays(TttLanguageModel model) {
+        TttConfig c = model.config();
+        Map<String, TensorBinding> bindings = model.bindings();
+        List<NDArray> out = new ArrayList<>(PER_LAYER * c.numLayers() + 5);
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (String suffix : LAYER_TENSORS) {
+                TensorBinding b = bindings.get(TensorNames.layer(l, suffix));
+                out.add(b == null ? null : b.parameter().getArray());
+            }
+        }
+        NDArray embed = bindings.get(TensorNames.EMBED).parameter().getArray();
+        TensorBinding head = bindings.get(TensorNames.LM_HEAD);
+        out.add(embed);
+        out.add(head == null ? embed : head.parameter().getArray());
+        out.add(bindings.get(TensorNames.FINAL_NORM).parameter().getArray());
+        out.add(model.rope().laneFrequencies());
+        out.add(model.rope().rotation());
+        return out;
+    }
+
+    private static boolean sameArrays(List<NDArray> a, List<NDArray> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ai.djl.Device device(TttLanguageModel model) {
+        return model.manager().getDevice();
+    }
+
+    /**
+     * Returns a second handle to {@code array}'s tensor (same storage and autograd identity), named
+     * for DJL's list convention, owned by {@code manager} and outside any open scope.
+     *
+     * @param array the tensor
+     * @param name e.g. {@code state[]}
+     * @param manager owns the handle
+     * @return the alias
+     */
+    static NDArray alias(NDArray array, String name, NDManager manager) {
+        PtNDArray a = (PtNDArray) array;
+        NDArray alias = JniUtils.to(a, a.getDataType(), a.getDevice());
+        NDScope.unregister(alias);
+        alias.attach(manager);
+        alias.setName(name);
+        return alias;
+    }
+}
