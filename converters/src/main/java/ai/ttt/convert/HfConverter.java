@@ -8,13 +8,13 @@ import ai.ttt.block.RopeScaling;
 import ai.ttt.block.StrictJson;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.safetensors.Checkpoint;
 import ai.ttt.block.safetensors.TensorInfo;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -445,7 +445,7 @@ public final class HfConverter {
             throw new NoSuchFileException(file.toString(), null, "not found");
         }
         try {
-            JsonElement e = StrictJson.parse(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement e = StrictJson.parse(TextFiles.readUtf8(file));
             if (!e.isJsonObject()) {
                 throw new ConversionException(file + ": expected a JSON object");
             }

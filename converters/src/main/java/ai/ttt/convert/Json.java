@@ -1,10 +1,12 @@
 package ai.ttt.convert;
 
+import ai.ttt.block.StrictJson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Typed reads of a source config.json whose errors name the file, the key and the value. */
 final class Json {
@@ -31,14 +33,11 @@ final class Json {
 
     int integer(String key) throws ConversionException {
         JsonElement e = get(key);
-        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw error(key, e, "must be an integer");
+        Optional<String> problem = StrictJson.intProblem(e);
+        if (problem.isPresent()) {
+            throw error(key, e, problem.get());
         }
-        double v = e.getAsDouble();
-        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-            throw error(key, e, "must be an integer");
-        }
-        return (int) v;
+        return e.getAsInt();
     }
 
     double number(String key) throws ConversionException {

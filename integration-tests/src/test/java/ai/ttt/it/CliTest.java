@@ -7,16 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.ttt.block.Fixtures;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,10 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
 
     @TempDir static Path tmp;
-    static Path jar;
 
     /** What a run printed and returned. */
-    record Run(int exit, String out, String err) {
+    private record Run(int exit, String out, String err) {
         String all() {
             return "exit " + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
         }
@@ -40,44 +32,12 @@ class CliTest {
 
     @BeforeAll
     static void findJar() {
-        jar = Fixtures.root().getParent().resolve("ttt-cli/target/ttt.jar");
-        assertTrue(
-                Files.isRegularFile(jar),
-                jar + " is missing: build it first (mvn verify, or mvn -DskipTests package)");
+        TttJar.jar();
     }
 
     static Run ttt(String stdin, String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx2g");
-        command.add("-jar");
-        command.add(jar.toString());
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile());
-        Process p = pb.start();
-        CompletableFuture<String> out = read(p.getInputStream());
-        CompletableFuture<String> err = read(p.getErrorStream());
-        try (OutputStream in = p.getOutputStream()) {
-            if (stdin != null) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("ttt " + String.join(" ", args) + " did not finish");
-        }
-        return new Run(p.exitValue(), out.get(), err.get());
-    }
-
-    private static CompletableFuture<String> read(InputStream s) {
-        return CompletableFuture.supplyAsync(
-                () -> {
-                    try {
-                        return new String(s.readAllBytes(), StandardCharsets.UTF_8);
-                    } catch (IOException e) {
-                        return e.toString();
-                    }
-                });
+        TttJar.Run r = TttJar.run(tmp, stdin, 180, args);
+        return new Run(r.exit(), r.out(), r.err());
     }
 
     private static void assertNoStackTrace(Run r) {

@@ -127,10 +127,12 @@ public final class DecodeSteps implements Iterator<NDList>, AutoCloseable {
             initialLogits = null;
             return new NDList(lastLogits);
         }
-        NDArray input = first != null ? first : next;
+        boolean prompt = first != null;
+        NDArray input = prompt ? first : next;
         first = null;
         initialLogits = null;
-        FeedResult r = state.feed(input, step, false);
+        FeedResult r =
+                prompt ? ReadProgress.feed(state, input, step) : state.feed(input, step, false);
         lastLogits = r.lastLogits();
         return new NDList(lastLogits);
     }

@@ -48,6 +48,8 @@ public final class TttModels {
      * @param model a model whose directory holds {@code tokenizer.json}
      * @return the tokenizer
      * @throws IOException naming the directory if the tokenizer is missing or invalid
+     * @throws IllegalArgumentException naming the tokenizer file if it produces ids outside the
+     *     model's vocabulary
      */
     public static TttTokenizer loadTokenizer(Model model) throws IOException {
         Path dir = model.getModelPath();
@@ -63,6 +65,14 @@ public final class TttModels {
                             + " the model's tokenizer");
         }
         TttTokenizer tokenizer = TttTokenizer.load(file);
+        if (model.getBlock() != null) {
+            try {
+                tokenizer.requireFits(languageModel(model.getBlock()).config().vocabSize());
+            } catch (IllegalArgumentException e) {
+                tokenizer.close();
+                throw e;
+            }
+        }
         NDManager manager = model.getNDManager();
         manager.attachInternal("ttt-tokenizer-" + NDManager.nextUid(), tokenizer);
         return tokenizer;

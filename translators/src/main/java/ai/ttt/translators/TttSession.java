@@ -4,24 +4,23 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.ttt.block.FileTrees;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.StateOptions;
+import ai.ttt.block.io.AtomicWriter;
+import ai.ttt.block.io.OwnedFiles;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.block.safetensors.SafetensorsFile;
 import ai.ttt.block.safetensors.SafetensorsWriter;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * A long-lived reading and writing session over one TTT-E2E model: documents are read into the fast
@@ -51,6 +50,13 @@ public final class TttSession implements AutoCloseable {
 
     private static final String STATE_FILE = "state.safetensors";
     private static final String SESSION_FILE = "session.safetensors";
+
+    /** What a saved session directory consists of (the writer replaces these and nothing else). */
+    static final OwnedFiles SESSION_FILES =
+            new OwnedFiles(
+                    "a saved session",
+                    Pattern.compile(Pattern.quote(STATE_FILE) + "|" + Pattern.quote(SESSION_FILE)),
+                    SESSION_FILE);
 
     /** Reports how far reading has got. */
     @FunctionalInterface
@@ -113,6 +119,7 @@ public final class TttSession implements AutoCloseable {
             TttLanguageModel model, TttTokenizer tokenizer, boolean testTimeTraining) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(tokenizer, "tokenizer");
+        tokenizer.requireFits(model.config().vocabSize());
         return new TttSession(
                 model, tokenizer, newState(model, testTimeTraining), testTimeTraining);
     }
@@ -394,54 +401,48 @@ public final class TttSession implements AutoCloseable {
 
     /**
      * Saves the session into a directory ({@code state.safetensors}: the sequence state; {@code
-     * session.safetensors}: the session's own part). The directory is written next to the target
-     * and moved into place; an existing session directory there is replaced.
+     * session.safetensors}: the session's own part), through {@link AtomicWriter#writeDirectory}: a
+     * new directory appears whole; an existing saved session is replaced file by file ({@code
+     * session.safetensors} last); a directory holding anything else is refused, naming what is in
+     * it, and nothing in it is touched.
      *
-     * @param dir the directory to create or replace
-     * @throws IOException if writing fails, or {@code dir} exists and is not a session
+     * @param dir the directory to create, or a saved session to replace
+     * @throws java.nio.file.FileSystemException naming {@code dir} and what is in the way if it is
+     *     neither new, nor empty, nor a saved session
+     * @throws IOException if writing fails
      */
     public void save(Path dir) throws IOException {
-        Path target = dir.toAbsolutePath().normalize();
-        if (Files.exists(target)
-                && !(Files.isDirectory(target) && Files.exists(target.resolve(SESSION_FILE)))) {
-            throw new FileAlreadyExistsException(
-                    target.toString(), null, "exists and is not a saved session; not replacing it");
-        }
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
-        try {
-            state.save(staging.resolve(STATE_FILE));
-            SafetensorsWriter w = new SafetensorsWriter();
-            w.putMetadata("ttt_session_version", SESSION_VERSION);
-            w.putMetadata("position", Long.toString(state.position()));
-            w.putMetadata("test_time_training", Boolean.toString(testTimeTraining));
-            w.putMetadata("text_tail", textTail.toString());
-            try (NDManager scratch = manager.newSubManager()) {
-                w.add("tail_ids", scratch.create(tail.length == 0 ? new long[] {-1} : tail));
-                w.putMetadata("tail_count", Integer.toString(tail.length));
-                if (lastLogits != null) {
-                    w.add("last_logits", lastLogits);
-                }
-                w.write(staging.resolve(SESSION_FILE));
-            }
-            Path old = null;
-            if (Files.exists(target)) {
-                old = parent.resolve("." + target.getFileName() + ".old-" + System.nanoTime());
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-            }
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            if (old != null) {
-                FileTrees.deleteQuietly(old);
-            }
-        } catch (IOException | RuntimeException e) {
-            FileTrees.deleteQuietly(staging);
-            throw e;
-        }
+        AtomicWriter.writeDirectory(
+                dir,
+                SESSION_FILES,
+                staging -> {
+                    state.save(staging.resolve(STATE_FILE));
+                    SafetensorsWriter w = new SafetensorsWriter();
+                    w.putMetadata(SessionFileValidator.VERSION, SESSION_VERSION);
+                    w.putMetadata(SessionFileValidator.POSITION, Long.toString(state.position()));
+                    w.putMetadata(
+                            SessionFileValidator.TEST_TIME_TRAINING,
+                            Boolean.toString(testTimeTraining));
+                    w.putMetadata(SessionFileValidator.TEXT_TAIL, textTail.toString());
+                    try (NDManager scratch = manager.newSubManager()) {
+                        w.add(
+                                SessionFileValidator.TAIL_IDS,
+                                scratch.create(tail.length == 0 ? new long[] {-1} : tail));
+                        w.putMetadata(
+                                SessionFileValidator.TAIL_COUNT, Integer.toString(tail.length));
+                        if (lastLogits != null) {
+                            w.add(SessionFileValidator.LAST_LOGITS, lastLogits);
+                        }
+                        w.write(staging.resolve(SESSION_FILE));
+                    }
+                });
     }
 
     /**
-     * Loads a session saved by {@link #save} for the same model.
+     * Loads a session saved by {@link #save} for the same model. Both files are checked against the
+     * model and each other before use (see {@link SessionFileValidator} and {@link
+     * SequenceState#restore}); a file that breaks a rule is refused with a message naming it, the
+     * field and the value.
      *
      * @param model the model the session was saved with (same config and precision)
      * @param tokenizer its tokenizer
@@ -451,55 +452,32 @@ public final class TttSession implements AutoCloseable {
      */
     public static TttSession load(TttLanguageModel model, TttTokenizer tokenizer, Path dir)
             throws IOException {
+        tokenizer.requireFits(model.config().vocabSize());
         Path sessionFile = dir.resolve(SESSION_FILE);
         if (!Files.isRegularFile(sessionFile)) {
             throw new NoSuchFileException(
                     dir.toString(), null, "not a saved session (no " + SESSION_FILE + ")");
         }
-        SequenceState state = SequenceState.restore(model, dir.resolve(STATE_FILE));
+        Path stateFile = dir.resolve(STATE_FILE);
+        SequenceState state = SequenceState.restore(model, stateFile);
         TttSession s = null;
         try (SafetensorsFile f = SafetensorsFile.open(sessionFile)) {
-            Map<String, String> meta = f.metadata();
-            if (!SESSION_VERSION.equals(meta.get("ttt_session_version"))) {
-                throw new IOException(
-                        sessionFile
-                                + ": not a TTT-E2E session of version "
-                                + SESSION_VERSION
-                                + " (ttt_session_version "
-                                + meta.get("ttt_session_version")
-                                + ")");
-            }
-            boolean ttt = Boolean.parseBoolean(meta.get("test_time_training"));
-            long position = Long.parseLong(meta.get("position"));
-            if (position != state.position()) {
-                throw new IOException(
-                        sessionFile
-                                + ": position "
-                                + position
-                                + " does not match the state's "
-                                + state.position());
-            }
-            s = new TttSession(model, tokenizer, state, ttt);
-            int count = Integer.parseInt(meta.get("tail_count"));
-            try (NDManager scratch = s.manager.newSubManager()) {
-                long[] ids = f.toNDArray("tail_ids", scratch).toLongArray();
-                s.tail = Arrays.copyOf(ids, count);
-            }
-            if (f.contains("last_logits")) {
-                NDArray logits = f.toNDArray("last_logits", s.manager);
+            SessionFileValidator rules = new SessionFileValidator(sessionFile, model);
+            SessionFileValidator.Session saved = rules.check(f, state, stateFile);
+            s = new TttSession(model, tokenizer, state, saved.testTimeTraining());
+            s.tail = saved.tail();
+            if (f.contains(SessionFileValidator.LAST_LOGITS)) {
+                NDArray logits = f.toNDArray(SessionFileValidator.LAST_LOGITS, s.manager);
+                rules.checkLastLogits(logits);
                 s.lastLogits = logits;
             }
-            String text = meta.get("text_tail");
-            s.textTail.append(text == null ? "" : text);
+            s.textTail.append(saved.textTail());
             return s;
         } catch (IOException | RuntimeException e) {
             if (s != null) {
                 s.close();
             } else {
                 state.close();
-            }
-            if (e instanceof NumberFormatException || e instanceof NullPointerException) {
-                throw new IOException(sessionFile + ": malformed session metadata: " + e, e);
             }
             throw e;
         }

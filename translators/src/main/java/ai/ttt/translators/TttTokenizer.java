@@ -1,20 +1,23 @@
 package ai.ttt.translators;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.ttt.block.StrictJson;
+import ai.ttt.block.io.InvalidFileException;
+import ai.ttt.block.io.TextFiles;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -99,24 +102,20 @@ public final class TttTokenizer implements AutoCloseable {
                             ? "no " + TOKENIZER_JSON + " in the directory"
                             : "tokenizer file not found");
         }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new IOException("Cannot read tokenizer file " + file + ": " + e, e);
-        }
+        byte[] bytes = TextFiles.readBytes(file);
+        String text = TextFiles.decodeUtf8(bytes, file);
 
         Map<String, Integer> addedTokens = new HashMap<>();
         Map<String, Integer> modelVocab = new HashMap<>();
         BitSet knownIds = new BitSet();
         try {
-            JsonElement root = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8));
+            JsonElement root = StrictJson.parse(text);
             readVocabulary(root, addedTokens, modelVocab, knownIds);
         } catch (JsonParseException
                 | IllegalStateException
                 | IllegalArgumentException
                 | UnsupportedOperationException e) {
-            throw new IOException("Invalid tokenizer file " + file + ": " + e.getMessage(), e);
+            throw new InvalidFileException(file, "not a valid tokenizer: " + e.getMessage(), e);
         }
 
         Map<String, String> options =
@@ -126,11 +125,10 @@ public final class TttTokenizer implements AutoCloseable {
             hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(bytes), options);
         } catch (RuntimeException e) {
             // The native library rejects JSON that is not a tokenizer with a RuntimeException.
-            throw new IOException(
-                    "Invalid tokenizer file "
-                            + file
-                            + " (rejected by the tokenizers library): "
-                            + e.getMessage(),
+            throw new InvalidFileException(
+                    file,
+                    "not a valid tokenizer (rejected by the tokenizers library): "
+                            + oneLine(e.getMessage()),
                     e);
         }
         return new TttTokenizer(hf, file, addedTokens, modelVocab, knownIds);
@@ -233,7 +231,55 @@ public final class TttTokenizer implements AutoCloseable {
      */
     public long[] encode(String text) {
         Objects.requireNonNull(text, "text");
-        return open().encode(text, false, false).getIds();
+        HuggingFaceTokenizer hf = open();
+        try {
+            return hf.encode(text, false, false).getIds();
+        } catch (RuntimeException e) {
+            // The native library rejects text its model cannot represent (e.g. a Unigram model
+            // without an unknown token given a character outside its vocabulary).
+            throw new IllegalArgumentException(
+                    file + ": the tokenizer cannot encode the text: " + oneLine(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * Checks that every id this tokenizer can produce is a row of the model's embedding, so that a
+     * tokenizer that does not belong to the model is refused when the two meet, not by an index
+     * error inside the engine.
+     *
+     * @param modelVocabSize the model's {@code vocab_size}
+     * @throws IllegalArgumentException naming this tokenizer's file, the first id out of range, its
+     *     token and the model's vocabulary size
+     */
+    public void requireFits(int modelVocabSize) {
+        int outside = knownIds.nextSetBit(modelVocabSize);
+        if (outside < 0) {
+            return;
+        }
+        throw new IllegalArgumentException(
+                file
+                        + ": token id "
+                        + outside
+                        + tokenOf(outside)
+                        + " is outside the model's vocabulary [0, "
+                        + modelVocabSize
+                        + ") (config.json vocab_size); the tokenizer does not belong to the"
+                        + " model");
+    }
+
+    private String tokenOf(int id) {
+        for (Map<String, Integer> m : List.of(addedTokens, modelVocab)) {
+            for (Map.Entry<String, Integer> e : m.entrySet()) {
+                if (e.getValue() == id) {
+                    return " (" + new JsonPrimitive(e.getKey()) + ")";
+                }
+            }
+        }
+        return "";
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "(no message)" : message.replaceAll("\\s*\\R\\s*", " ").trim();
     }
 
     /**

@@ -215,8 +215,70 @@ class TttTokenizerTest {
             Files.writeString(file, contents[i]);
             IOException e = assertThrows(IOException.class, () -> TttTokenizer.load(file));
             assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
-            assertTrue(e.getMessage().startsWith("Invalid tokenizer file"), e.getMessage());
+            assertTrue(e.getMessage().contains(": not a valid tokenizer"), e.getMessage());
         }
+    }
+
+    /** Issue 14 (item 6): a byte mapped to id 600 on a 512-row model failed inside the engine. */
+    @Test
+    void idsBeyondTheModelsVocabularyAreRefusedNamingTheToken(@TempDir Path tmp)
+            throws IOException {
+        JsonObject json =
+                JsonParser.parseString(
+                                Files.readString(Fixtures.get("tokenizers/byte/tokenizer.json")))
+                        .getAsJsonObject();
+        json.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("a", 600);
+        Path file = tmp.resolve("tokenizer.json");
+        Files.writeString(file, json.toString());
+        try (TttTokenizer t = TttTokenizer.load(file)) {
+            assertEquals(601, t.vocabSize());
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> t.requireFits(512));
+            assertEquals(
+                    file.toAbsolutePath()
+                            + ": token id 600 (\"a\") is outside the model's vocabulary [0, 512)"
+                            + " (config.json vocab_size); the tokenizer does not belong to the"
+                            + " model",
+                    e.getMessage());
+            t.requireFits(601);
+        }
+        bytes.requireFits(257);
+        assertThrows(IllegalArgumentException.class, () -> gpt2.requireFits(512));
+    }
+
+    /** Issue 14 (item 6): a Unigram model without unk gave a stack trace on unknown text. */
+    @Test
+    void aUnigramWithoutUnkSaysWhyItCannotEncode(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("tokenizer.json");
+        Files.writeString(
+                file,
+                "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],"
+                        + "\"normalizer\":null,\"pre_tokenizer\":null,\"post_processor\":null,"
+                        + "\"decoder\":null,\"model\":{\"type\":\"Unigram\",\"unk_id\":null,"
+                        + "\"vocab\":[[\"a\",-1.0],[\"b\",-2.0]],\"byte_fallback\":false}}");
+        try (TttTokenizer t = TttTokenizer.load(file)) {
+            assertArrayEquals(new long[] {0, 1, 0}, t.encode("aba"));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> t.encode("abc"));
+            assertTrue(
+                    e.getMessage()
+                            .startsWith(
+                                    file.toAbsolutePath()
+                                            + ": the tokenizer cannot encode the text: "),
+                    e.getMessage());
+            assertEquals(-1, e.getMessage().indexOf('\n'), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDuplicateKeyIsRefused(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("tokenizer.json");
+        Files.writeString(
+                file,
+                Files.readString(Fixtures.get("tokenizers/byte/tokenizer.json"))
+                        .replaceFirst("\"model\"", "\"model\": {}, \"model\""));
+        IOException e = assertThrows(IOException.class, () -> TttTokenizer.load(file));
+        assertTrue(e.getMessage().contains("duplicate key \"model\""), e.getMessage());
     }
 
     @Test

@@ -1,6 +1,10 @@
 package ai.ttt.block;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.ttt.block.io.AtomicWriter;
+import ai.ttt.block.io.InvalidFileException;
+import ai.ttt.block.io.OwnedFiles;
 import ai.ttt.block.nn.AttentionKernel;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -10,25 +14,26 @@ import ai.ttt.block.safetensors.SafetensorsWriter;
 import ai.ttt.block.safetensors.TensorInfo;
 import ai.ttt.block.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
  * Reads and writes model directories (docs/MODEL_FORMAT.md): the one class that knows the files.
  *
  * <p>Reading validates the config and that the checkpoint holds exactly the expected tensors with
- * the expected shapes. Writing builds the whole directory next to the target and moves it into
- * place, so a failed conversion never leaves a half-written model.
+ * the expected shapes, in a floating-point dtype (F32, F16 or BF16), with finite values. Writing
+ * goes through {@link AtomicWriter}: the whole directory is built in a staging directory and put in
+ * place, so a failed conversion never leaves a half-written model, and an existing output is used
+ * only when it is empty.
  */
 public final class ModelDirectory {
 
@@ -45,6 +50,26 @@ public final class ModelDirectory {
                     "tokenizer_config.json",
                     "special_tokens_map.json",
                     "generation_config.json");
+
+    /** The dtypes model weights may be stored in (docs/MODEL_FORMAT.md). */
+    public static final Set<DType> WEIGHT_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16);
+
+    /** The files of a model directory: what a conversion may find in its output and replace. */
+    public static final OwnedFiles MODEL_FILES =
+            new OwnedFiles(
+                    "a model directory",
+                    Pattern.compile(
+                            Stream.concat(
+                                                    Stream.of(
+                                                            CONFIG,
+                                                            SERVING_PROPERTIES,
+                                                            Checkpoint.SINGLE_FILE_NAME,
+                                                            Checkpoint.INDEX_FILE_NAME),
+                                                    TOKENIZER_FILES.stream())
+                                            .map(Pattern::quote)
+                                            .collect(Collectors.joining("|"))
+                                    + "|model-\\d{5}-of-\\d{5}\\.safetensors"),
+                    null);
 
     /** Above this many bytes of weights the checkpoint is sharded. */
     public static final long SHARD_BYTES = SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES;
@@ -95,6 +120,7 @@ public final class ModelDirectory {
         Map<String, long[]> expected = TensorNames.expected(config);
         List<String> missing = new ArrayList<>();
         List<String> misshapen = new ArrayList<>();
+        List<String> notFloat = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             if (!checkpoint.contains(e.getKey())) {
                 missing.add(e.getKey());
@@ -109,6 +135,17 @@ public final class ModelDirectory {
                                 + ", expected "
                                 + Arrays.toString(e.getValue()));
             }
+            if (!WEIGHT_DTYPES.contains(info.dtype())) {
+                // Integer or F64 weights would be converted to the compute type without a word,
+                // and the model would then compute something other than what the file says.
+                notFloat.add(
+                        e.getKey()
+                                + " is "
+                                + info.dtype()
+                                + (checkpoint.isSharded()
+                                        ? " in " + info.file().getFileName()
+                                        : ""));
+            }
         }
         List<String> unexpected = new ArrayList<>();
         for (String name : checkpoint.names()) {
@@ -116,7 +153,10 @@ public final class ModelDirectory {
                 unexpected.add(name);
             }
         }
-        if (!missing.isEmpty() || !unexpected.isEmpty() || !misshapen.isEmpty()) {
+        if (!missing.isEmpty()
+                || !unexpected.isEmpty()
+                || !misshapen.isEmpty()
+                || !notFloat.isEmpty()) {
             StringBuilder sb = new StringBuilder(checkpoint.location() + ": weights do not match ");
             sb.append(CONFIG);
             if (!missing.isEmpty()) {
@@ -127,6 +167,9 @@ public final class ModelDirectory {
             }
             if (!misshapen.isEmpty()) {
                 sb.append("; wrong shape: ").append(misshapen);
+            }
+            if (!notFloat.isEmpty()) {
+                sb.append("; wrong dtype (weights must be F32, F16 or BF16): ").append(notFloat);
             }
             throw new IOException(sb.toString());
         }
@@ -149,13 +192,40 @@ public final class ModelDirectory {
         try (Checkpoint checkpoint = Checkpoint.open(dir)) {
             validate(checkpoint, config);
             return TttLanguageModel.build(
-                    config, checkpoint::toNDArray, manager, precision, kernel);
+                    config,
+                    (name, m) -> finite(checkpoint, name, checkpoint.toNDArray(name, m)),
+                    manager,
+                    precision,
+                    kernel);
         }
     }
 
     /**
-     * Writes a model directory. The directory is assembled beside {@code dir} and moved into place;
-     * {@code dir} must not exist or be empty.
+     * Refuses a weight holding NaN or an infinity: such a model cannot compute anything, and would
+     * otherwise fail later (or report NaN as a result).
+     */
+    private static NDArray finite(Checkpoint checkpoint, String name, NDArray weight)
+            throws IOException {
+        boolean finite;
+        try (NDArray nan = weight.isNaN();
+                NDArray inf = weight.isInfinite();
+                NDArray bad = nan.logicalOr(inf);
+                NDArray any = bad.any()) {
+            finite = !any.getBoolean();
+        }
+        if (!finite) {
+            weight.close();
+            throw new InvalidFileException(
+                    checkpoint.info(name).file(),
+                    "tensor '" + name + "' holds non-finite values (NaN or infinity)");
+        }
+        return weight;
+    }
+
+    /**
+     * Writes a model directory through {@link AtomicWriter#writeDirectory}: {@code dir} must not
+     * exist or be empty (a symbolic link to an empty directory and an empty mount point are used as
+     * they are; new directories get the umask's mode).
      *
      * @param dir the target directory
      * @param config the config (its expected tensors must be exactly {@code tensors})
@@ -163,6 +233,8 @@ public final class ModelDirectory {
      * @param dtype F32 or F16
      * @param metadata safetensors {@code __metadata__} entries
      * @param extraFiles files copied into the directory under their own names (tokenizer files)
+     * @throws java.nio.file.FileSystemException naming {@code dir} and what is in it if it is not
+     *     empty
      * @throws IOException if writing fails, or the tensors do not match the config
      */
     public static void write(
@@ -204,58 +276,38 @@ public final class ModelDirectory {
                             + "; unexpected: "
                             + unexpected);
         }
-        Path target = dir.toAbsolutePath().normalize();
-        if (Files.exists(target)) {
-            if (!Files.isDirectory(target)) {
-                throw new FileAlreadyExistsException(target.toString(), null, "not a directory");
-            }
-            try (Stream<Path> s = Files.list(target)) {
-                if (s.findAny().isPresent()) {
-                    throw new DirectoryNotEmptyException(target.toString());
-                }
-            }
-        }
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
-        try {
-            SafetensorsWriter writer = new SafetensorsWriter();
-            metadata.forEach(writer::putMetadata);
-            writer.putMetadata("format", "pt");
-            long bytes = 0;
-            for (Map.Entry<String, long[]> e : expected.entrySet()) {
-                Tensor t = tensors.get(e.getKey());
-                long count = Arrays.stream(t.shape()).reduce(1, Math::multiplyExact);
-                long length = count * dtype.byteSize();
-                bytes += length;
-                writer.add(
-                        e.getKey(),
-                        dtype,
-                        t.shape(),
-                        TensorSource.of(length, out -> encode(t, dtype, count).writeTo(out)));
-            }
-            if (bytes > SHARD_BYTES) {
-                writer.writeSharded(staging, SHARD_BYTES);
-            } else {
-                writer.write(staging.resolve(Checkpoint.SINGLE_FILE_NAME));
-            }
-            Files.writeString(
-                    staging.resolve(CONFIG), config.toJsonString(), StandardCharsets.UTF_8);
-            Files.writeString(
-                    staging.resolve(SERVING_PROPERTIES),
-                    servingProperties(),
-                    StandardCharsets.UTF_8);
-            for (Path f : extraFiles) {
-                Files.copy(f, staging.resolve(f.getFileName().toString()));
-            }
-            if (Files.exists(target)) {
-                Files.delete(target);
-            }
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            FileTrees.deleteQuietly(staging);
-            throw e;
-        }
+        AtomicWriter.writeDirectory(
+                dir,
+                MODEL_FILES,
+                staging -> {
+                    SafetensorsWriter writer = new SafetensorsWriter();
+                    metadata.forEach(writer::putMetadata);
+                    writer.putMetadata("format", "pt");
+                    long bytes = 0;
+                    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+                        Tensor t = tensors.get(e.getKey());
+                        long count = Arrays.stream(t.shape()).reduce(1, Math::multiplyExact);
+                        long length = count * dtype.byteSize();
+                        bytes += length;
+                        writer.add(
+                                e.getKey(),
+                                dtype,
+                                t.shape(),
+                                TensorSource.of(
+                                        length, out -> encode(t, dtype, count).writeTo(out)));
+                    }
+                    if (bytes > SHARD_BYTES) {
+                        writer.writeSharded(staging, SHARD_BYTES);
+                    } else {
+                        writer.write(staging.resolve(Checkpoint.SINGLE_FILE_NAME));
+                    }
+                    AtomicWriter.writeString(staging.resolve(CONFIG), config.toJsonString());
+                    AtomicWriter.writeString(
+                            staging.resolve(SERVING_PROPERTIES), servingProperties());
+                    for (Path f : extraFiles) {
+                        Files.copy(f, staging.resolve(f.getFileName().toString()));
+                    }
+                });
     }
 
     private static TensorSource encode(Tensor t, DType dtype, long count) throws IOException {

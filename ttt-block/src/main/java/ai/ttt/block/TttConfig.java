@@ -1,5 +1,6 @@
 package ai.ttt.block;
 
+import ai.ttt.block.io.TextFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -9,8 +10,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -604,12 +603,13 @@ public record TttConfig(
      */
     public static TttConfig load(Path file) throws IOException {
         try {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String text = TextFiles.readUtf8(file);
             JsonElement root;
             try {
                 root = StrictJson.parse(text);
             } catch (JsonParseException e) {
-                throw new InvalidConfigException(file + ": invalid JSON: " + e.getMessage(), e);
+                throw new InvalidConfigException(
+                        file + ": invalid JSON: " + StrictJson.firstLine(e), e);
             }
             if (!root.isJsonObject()) {
                 throw new InvalidConfigException(file + ": expected a JSON object");
@@ -860,14 +860,12 @@ public record TttConfig(
 
     private static int integer(JsonObject o, String key) {
         JsonPrimitive p = primitive(o, key);
-        if (!p.isNumber()) {
-            throw new InvalidConfigException(key + " " + p + " must be an integer");
-        }
-        double v = p.getAsDouble();
-        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-            throw new InvalidConfigException(key + " " + p + " must be an integer");
-        }
-        return (int) v;
+        StrictJson.intProblem(p)
+                .ifPresent(
+                        problem -> {
+                            throw new InvalidConfigException(key + " " + p + " " + problem);
+                        });
+        return p.getAsInt();
     }
 
     private static double number(JsonObject o, String key) {

@@ -142,6 +142,8 @@ class TttConfigTest {
                 "negative clip|inner_grad_clip=-0.5|inner_grad_clip -0.5 must be ≥ 0 (0 = no clip)",
                 "eps|rms_norm_eps=0|rms_norm_eps 0.0 must be a positive number",
                 "fractional int|vocab_size=5.5|vocab_size 5.5 must be an integer",
+                "huge int|vocab_size=1000000000000|vocab_size 1000000000000 is out of range (a 32-bit integer, at most 2147483647)",
+                "huge negative int|sliding_window=-3000000000|sliding_window -3000000000 is out of range (a 32-bit integer, at most 2147483647)",
                 "string int|hidden_size=\"64\"|hidden_size \"64\" must be an integer",
                 "layout|rope_layout=\"spiral\"|rope_layout \"spiral\" must be \"interleaved\" or \"rotate_half\"",
                 "placement|norm_placement=\"post\"|norm_placement \"post\" must be \"pre\" or \"sandwich\"",
@@ -180,6 +182,28 @@ class TttConfigTest {
         Files.writeString(f, json(j -> j.addProperty("vocab_size", 0)).toString());
         e = assertThrows(InvalidConfigException.class, () -> TttConfig.load(f));
         assertEquals(f + ": vocab_size 0 must be positive", e.getMessage());
+    }
+
+    /** Issue 14 (item 8): a key written twice was silently last-wins. */
+    @Test
+    void aDuplicateKeyIsRefusedNamingIt(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("config.json");
+        String text = official().toJsonString();
+        Files.writeString(f, text.replaceFirst("\\{", "{\"vocab_size\": 1000,"));
+        InvalidConfigException e =
+                assertThrows(InvalidConfigException.class, () -> TttConfig.load(f));
+        assertEquals(
+                f + ": invalid JSON: duplicate key \"vocab_size\" at $.vocab_size", e.getMessage());
+    }
+
+    @Test
+    void invalidUtf8NamesTheFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("config.json");
+        Files.write(f, new byte[] {'{', (byte) 0xff, '}'});
+        IOException e = assertThrows(IOException.class, () -> TttConfig.load(f));
+        assertEquals(
+                f + ": is not valid UTF-8: byte 0xff at offset 1 (convert the file to UTF-8)",
+                e.getMessage());
     }
 
     @Test

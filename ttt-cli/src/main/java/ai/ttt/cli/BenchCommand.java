@@ -1,6 +1,7 @@
 package ai.ttt.cli;
 
 import ai.djl.engine.Engine;
+import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.cli.bench.BenchMode;
 import ai.ttt.cli.bench.BenchPreset;
 import ai.ttt.cli.bench.BenchReport;
@@ -373,19 +374,19 @@ public final class BenchCommand implements Callable<Integer> {
                 BenchReport.plot(
                         report, "prefill_s_per_1k", "Prefill latency", "seconds per 1K tokens");
         if (prefillPng != null) {
-            AtomicFile.write(output.resolve("bench.png"), prefillPng);
+            AtomicWriter.writeBytes(output.resolve("bench.png"), prefillPng);
         }
         byte[] decodePng =
                 BenchReport.plot(
                         report, "decode_ms_per_token", "Decode latency", "milliseconds per token");
         if (decodePng != null) {
-            AtomicFile.write(output.resolve("bench-decode.png"), decodePng);
+            AtomicWriter.writeBytes(output.resolve("bench-decode.png"), decodePng);
         }
     }
 
     private void writeJson(JsonObject report) throws IOException {
         String json = new GsonBuilder().setPrettyPrinting().create().toJson(report) + "\n";
-        AtomicFile.writeString(output.resolve("bench.json"), json);
+        AtomicWriter.writeString(output.resolve("bench.json"), json);
     }
 
     private List<BenchMode> parseModes() {

@@ -1,6 +1,7 @@
 package ai.ttt.cli;
 
 import ai.djl.repository.zoo.ZooModel;
+import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.translators.GenerationOptions;
 import ai.ttt.translators.TttModels;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
@@ -57,8 +57,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         GenerationOptions options = flags.options(List.of("\n"));
         out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        String ingestText =
-                ingest == null ? null : Files.readString(ingest, StandardCharsets.UTF_8);
+        String ingestText = ingest == null ? null : TextFiles.readUtf8(ingest);
         try (ZooModel<String, String> zoo =
                 ModelLoading.load(modelOptions, String.class, String.class, flags.arguments())) {
             model = TttModels.languageModel(zoo.getBlock());
@@ -151,7 +150,7 @@ public final class ChatCommand implements Callable<Integer> {
                     return true;
                 case "/ingest":
                     Path file = Paths.get(requireArg(name, arg));
-                    read(file, Files.readString(file, StandardCharsets.UTF_8));
+                    read(file, TextFiles.readUtf8(file));
                     return true;
                 default:
                     error("unknown command " + name + " (try /help)");

@@ -4,13 +4,14 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.io.AtomicWriter;
+import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.train.Plots;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (labels != null && labels.size() != models.size()) {
             throw new UserException("--labels needs one name per model (" + models.size() + ")");
         }
-        String document = Files.readString(text, StandardCharsets.UTF_8);
+        String document = TextFiles.readUtf8(text);
         if (document.isEmpty()) {
             throw new UserException(text + ": empty text");
         }
@@ -162,7 +163,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 "mean NLL per " + bin + " tokens (nats)",
                 x,
                 trimmed);
-        AtomicFile.writeString(
+        AtomicWriter.writeString(
                 output.resolve("evaluate.json"),
                 new GsonBuilder().setPrettyPrinting().create().toJson(report) + "\n");
         return 0;

@@ -3,11 +3,13 @@ package ai.ttt.cli;
 import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
+import ai.ttt.block.io.TextFiles;
+import ai.ttt.translators.ReadProgress;
 import ai.ttt.translators.TextStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -58,27 +60,43 @@ public final class GenerateCommand implements Callable<Integer> {
         try {
             return run();
         } catch (TranslateException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            if (root instanceof IllegalArgumentException) {
-                throw new UserException(root.getMessage());
+            // The first input problem in the chain (its own cause may be a native exception).
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof IllegalArgumentException) {
+                    throw new UserException(c.getMessage());
+                }
             }
             throw e;
         }
     }
 
     private Integer run() throws IOException, TranslateException {
-        String text =
-                prompt.file != null
-                        ? Files.readString(prompt.file, StandardCharsets.UTF_8)
-                        : prompt.text;
+        String text = prompt.file != null ? TextFiles.readUtf8(prompt.file) : prompt.text;
         if (text.isEmpty()) {
             throw new UserException(
                     (prompt.file != null ? prompt.file + ": " : "") + "empty prompt");
         }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        // A long prompt takes a while to read: show it, and end the display before any output.
+        try (Progress reading = Progress.tokens("reading the prompt", 0)) {
+            return ReadProgress.reporting(
+                    (done, total) -> {
+                        reading.stepTo(done, total);
+                        if (done == total) {
+                            reading.close();
+                        }
+                    },
+                    () -> {
+                        try {
+                            return generate(text, out);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+        }
+    }
+
+    private Integer generate(String text, PrintStream out) throws IOException, TranslateException {
         if (stream) {
             try (ZooModel<String, TextStream> model =
                             ModelLoading.load(

@@ -9,14 +9,14 @@ import ai.ttt.block.TttConfig;
 import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.StateOptions;
+import ai.ttt.block.io.AtomicWriter;
+import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.translators.TttTokenizer;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -86,7 +86,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (output == null) {
             System.out.print(json);
         } else {
-            AtomicFile.writeString(output, json);
+            AtomicWriter.writeString(output, json);
         }
         return 0;
     }
@@ -127,6 +127,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 progress.stepTo(end);
             }
         }
+        requireFinite(nll);
         JsonObject o = new JsonObject();
         o.addProperty("tokens", ids.length);
         o.addProperty("test_time_training", ttt);
@@ -156,8 +157,29 @@ public final class ScoreCommand implements Callable<Integer> {
         return o;
     }
 
+    /**
+     * Refuses a non-finite NLL, as generation refuses non-finite logits: NaN or infinity is no
+     * result, and JSON has no way to write it.
+     *
+     * @param nll the NLL of target t at index t
+     * @throws UserException naming the first target whose NLL is not finite
+     */
+    static void requireFinite(float[] nll) {
+        for (int t = 0; t < nll.length; t++) {
+            if (!Float.isFinite(nll[t])) {
+                throw new UserException(
+                        "the NLL of token "
+                                + (t + 2)
+                                + " is "
+                                + nll[t]
+                                + ": the model's computation overflowed (its weights or"
+                                + " precision cannot score this text); no result written");
+            }
+        }
+    }
+
     private static long[] readIds(Path file, TttConfig config) throws IOException {
-        String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+        String text = TextFiles.readUtf8(file).trim();
         if (text.isEmpty()) {
             throw new UserException(file + ": no token ids");
         }
@@ -186,7 +208,7 @@ public final class ScoreCommand implements Callable<Integer> {
     }
 
     private long[] tokenize(Path dir, TttConfig config) throws IOException {
-        String text = Files.readString(input.text, StandardCharsets.UTF_8);
+        String text = TextFiles.readUtf8(input.text);
         if (text.isEmpty()) {
             throw new UserException(input.text + ": empty text");
         }
@@ -204,6 +226,7 @@ public final class ScoreCommand implements Callable<Integer> {
      */
     static long[] tokenizeWithBos(Path dir, TttConfig config, String text) throws IOException {
         try (TttTokenizer tokenizer = TttTokenizer.load(dir)) {
+            tokenizer.requireFits(config.vocabSize());
             long[] ids = tokenizer.encode(text);
             if (config.bosTokenId().isEmpty()) {
                 return ids;

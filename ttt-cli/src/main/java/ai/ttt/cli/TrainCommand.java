@@ -197,6 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainSettings s = settings(modelConfig, isDefault);
             TextDataset dataset;
             try (TttTokenizer tok = TttTokenizer.load(tokenizerFile)) {
+                tok.requireFits(modelConfig.vocabSize());
                 long bos = modelConfig.bosTokenId().orElse(0);
                 dataset =
                         TextDataset.pack(
@@ -227,7 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
                             : System.nanoTime() + (long) (maxMinutes * 60e9);
             long tokensPerStep = (long) s.batchSize() * s.sequenceLength();
             try (Progress progress = Progress.tokens("training", tokensPerStep * s.steps())) {
-                progress.stepTo(tokensPerStep * trainer.step());
+                progress.resumeFrom(tokensPerStep * trainer.step());
                 int ran = 0;
                 while (trainer.step() < s.steps()
                         && System.nanoTime() < deadline

@@ -527,13 +527,15 @@ public final class SequenceState implements AutoCloseable {
             throw new IllegalStateException("a training state (differentiable) cannot be saved");
         }
         SafetensorsWriter w = new SafetensorsWriter();
-        w.putMetadata("ttt_state_version", STATE_VERSION);
-        w.putMetadata("config", config.toJson().toString());
-        w.putMetadata("batch", Integer.toString(batch));
-        w.putMetadata("position", Long.toString(position));
-        w.putMetadata("open_count", Integer.toString(openCount));
-        w.putMetadata("test_time_training", Boolean.toString(options.testTimeTraining()));
-        w.putMetadata("precision", model.precision().name());
+        w.putMetadata(StateFileValidator.VERSION, STATE_VERSION);
+        w.putMetadata(StateFileValidator.CONFIG, config.toJson().toString());
+        w.putMetadata(StateFileValidator.BATCH, Integer.toString(batch));
+        w.putMetadata(StateFileValidator.POSITION, Long.toString(position));
+        w.putMetadata(StateFileValidator.OPEN_COUNT, Integer.toString(openCount));
+        w.putMetadata(
+                StateFileValidator.TEST_TIME_TRAINING,
+                Boolean.toString(options.testTimeTraining()));
+        w.putMetadata(StateFileValidator.PRECISION, model.precision().name());
         for (Map.Entry<String, NDArray> e : stateArrays().entrySet()) {
             w.add(e.getKey(), e.getValue());
         }
@@ -543,83 +545,75 @@ public final class SequenceState implements AutoCloseable {
     /**
      * Restores a state saved by {@link #save} for the same model (same config and precision).
      *
+     * <p>The file is checked against the model before it is used (see {@link StateFileValidator}:
+     * metadata, tensor names, dtypes and shapes, token ids, finite values, and counters and slot
+     * positions consistent with the position and mini-batch); a file that breaks a rule is refused
+     * with a message naming the file, the field and the value.
+     *
      * @param model the model the state was saved with
      * @param file the state file
      * @return the restored state, ready to continue the sequences
-     * @throws IOException naming the file if it is not a state of this model
+     * @throws IOException naming the file if it is not a valid state of this model
      */
     public static SequenceState restore(TttLanguageModel model, Path file) throws IOException {
+        StateFileValidator rules = new StateFileValidator(file, model);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            Map<String, String> meta = f.metadata();
-            if (!STATE_VERSION.equals(meta.get("ttt_state_version"))) {
-                throw new IOException(
-                        file
-                                + ": not a TTT-E2E state file of version "
-                                + STATE_VERSION
-                                + " (ttt_state_version "
-                                + meta.get("ttt_state_version")
-                                + ")");
-            }
-            if (!model.config().toJson().toString().equals(meta.get("config"))) {
-                throw new IOException(file + ": the state was saved with a different model config");
-            }
-            if (!model.precision().name().equals(meta.get("precision"))) {
-                throw new IOException(
-                        file
-                                + ": the state was saved in precision "
-                                + meta.get("precision")
-                                + ", the model runs "
-                                + model.precision().name());
-            }
-            int batch = Integer.parseInt(meta.get("batch"));
-            boolean ttt = Boolean.parseBoolean(meta.get("test_time_training"));
+            StateFileValidator.Header h = rules.header(f.metadata());
+            rules.checkLayout(f, rules.layout(h));
             SequenceState s =
                     create(
                             model,
-                            batch,
-                            ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+                            h.batch(),
+                            h.testTimeTraining()
+                                    ? StateOptions.inference()
+                                    : StateOptions.withoutTtt());
             try (NDManager scratch = s.manager.newSubManager()) {
-                Map<String, NDArray> arrays = s.stateArrays();
+                Map<String, NDArray> loaded = new LinkedHashMap<>();
                 for (String name : f.names()) {
-                    if (!arrays.containsKey(name) && !name.equals(LAST_LOGITS)) {
-                        throw new IOException(file + ": unexpected tensor " + name);
-                    }
+                    loaded.put(name, f.toNDArray(name, scratch));
                 }
-                for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
-                    if (!f.contains(e.getKey())) {
-                        throw new IOException(file + ": missing tensor " + e.getKey());
+                rules.checkValues(loaded, h);
+                for (Map.Entry<String, NDArray> e : s.stateArrays().entrySet()) {
+                    NDArray from = loaded.get(e.getKey());
+                    if (!from.getShape().equals(e.getValue().getShape())
+                            || from.getDataType() != e.getValue().getDataType()) {
+                        // The validator's layout and the state's arrays disagree: a bug, not a
+                        // file.
+                        throw new IllegalStateException(
+                                e.getKey()
+                                        + " is "
+                                        + e.getValue().getDataType()
+                                        + " "
+                                        + e.getValue().getShape()
+                                        + " in the state but "
+                                        + from.getDataType()
+                                        + " "
+                                        + from.getShape()
+                                        + " in the validated layout");
                     }
-                    NDArray loaded = f.toNDArray(e.getKey(), scratch);
-                    if (!loaded.getShape().equals(e.getValue().getShape())) {
-                        throw new IOException(
-                                file
-                                        + ": "
-                                        + e.getKey()
-                                        + " has shape "
-                                        + loaded.getShape()
-                                        + ", expected "
-                                        + e.getValue().getShape());
-                    }
-                    e.getValue().set(new NDIndex("..."), loaded);
+                    e.getValue().set(new NDIndex("..."), from);
                 }
-                s.position = Long.parseLong(meta.get("position"));
-                s.openCount = Integer.parseInt(meta.get("open_count"));
+                s.position = h.position();
+                s.openCount = h.openCount();
                 s.plain.moveTo(s.position, s.openCount);
                 s.runner.moveTo(s.position, s.openCount);
                 s.prefix.resumeAt(s.position);
                 s.suffix.resumeAt(s.position);
-                if (f.contains(LAST_LOGITS)) {
-                    NDArray last = f.toNDArray(LAST_LOGITS, s.manager);
+                NDArray last = loaded.get(LAST_LOGITS);
+                if (last != null) {
+                    last.attach(s.manager);
                     s.lastLogits = last;
                 }
+                return s;
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
             }
-            return s;
-        } catch (NumberFormatException | NullPointerException e) {
-            throw new IOException(file + ": malformed state metadata: " + e, e);
         }
     }
 
-    private static final String LAST_LOGITS = "last_logits";
+    /** The name of the last logits in a state file. */
+    static final String LAST_LOGITS = "last_logits";
 
     /** Every array that makes up the state, by its name in a state file (last logits aside). */
     private Map<String, NDArray> stateArrays() {

@@ -2,6 +2,7 @@ package ai.ttt.block.safetensors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.ttt.block.StrictJson;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.stream.JsonReader;
@@ -417,7 +418,7 @@ public final class Checkpoint implements AutoCloseable {
                 throw e;
             } catch (IOException | IllegalStateException | JsonParseException e) {
                 throw new SafetensorsException(
-                        indexFile, "index is not valid JSON: " + e.getMessage(), e);
+                        indexFile, "index is not valid JSON: " + StrictJson.firstLine(e), e);
             }
             if (index.weightMap == null) {
                 throw new SafetensorsException(indexFile, "index has no \"weight_map\"");

@@ -1,5 +1,6 @@
 package ai.ttt.block.safetensors;
 
+import ai.ttt.block.io.InvalidFileException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -24,7 +25,7 @@ public final class SafetensorsException extends IOException {
      * @param defect what is wrong, naming the tensor where relevant
      */
     public SafetensorsException(Path file, String defect) {
-        super(file + ": " + defect);
+        super(InvalidFileException.oneLine(file + ": " + defect));
         this.file = Objects.requireNonNull(file, "file");
     }
 
@@ -36,7 +37,7 @@ public final class SafetensorsException extends IOException {
      * @param cause the underlying failure
      */
     public SafetensorsException(Path file, String defect, Throwable cause) {
-        super(file + ": " + defect, cause);
+        super(InvalidFileException.oneLine(file + ": " + defect), cause);
         this.file = Objects.requireNonNull(file, "file");
     }
 

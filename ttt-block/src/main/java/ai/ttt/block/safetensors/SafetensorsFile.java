@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.ttt.block.StrictJson;
 import com.google.gson.JsonParseException;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
@@ -33,9 +34,10 @@ import java.util.Map;
  *
  * <p>{@link #open} reads and checks the whole header: every defect (truncation, bad header length,
  * invalid JSON, missing or mistyped fields, unknown dtypes, negative dimensions, offsets outside
- * the data section, overlapping tensors, a byte length that disagrees with shape and dtype, a
- * malformed {@code __metadata__}) is a {@link SafetensorsException} naming the file, the defect and
- * the tensor. All offsets are 64-bit, so files and tensors over 2 GiB work.
+ * the data section, overlapping tensors, bytes that belong to no tensor between them or after the
+ * last one, a byte length that disagrees with shape and dtype, a malformed {@code __metadata__}) is
+ * a {@link SafetensorsException} naming the file, the defect and the tensor. All offsets are
+ * 64-bit, so files and tensors over 2 GiB work.
  *
  * <p>Tensor data is read through memory mappings made with {@code MapMode.PRIVATE} (copy-on-write:
  * writing into a returned buffer never changes the file, and an engine array made from it may be
@@ -368,7 +370,8 @@ public final class SafetensorsFile implements AutoCloseable {
      * @param name the tensor name
      * @param manager the manager that will own the array
      * @return the tensor as an engine array
-     * @throws SafetensorsException if there is no such tensor or its dtype (I16) has no engine type
+     * @throws SafetensorsException if there is no such tensor, its dtype (I16) has no engine type,
+     *     or a BOOL element is a byte other than 0 and 1
      * @throws IOException if mapping fails
      */
     public NDArray toNDArray(String name, NDManager manager) throws IOException {
@@ -386,6 +389,9 @@ public final class SafetensorsFile implements AutoCloseable {
                             + ", which DJL's PyTorch engine cannot hold; read it with bytes()",
                     e);
         }
+        if (info.dtype() == DType.BOOL) {
+            checkBooleans(info);
+        }
         Shape shape = info.djlShape();
         NDArray result;
         if (info.numElements() == 0) {
@@ -402,6 +408,33 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         result.setName(name);
         return result;
+    }
+
+    /**
+     * Refuses BOOL bytes other than 0 and 1: the engine would read any other byte as true, and the
+     * array would then not hold what the file says.
+     */
+    private void checkBooleans(TensorInfo info) throws IOException {
+        long count = info.numElements();
+        long perBlock = elementsPerBlock(blockBytes, 1);
+        for (long start = 0; start < count; start += perBlock) {
+            int n = (int) Math.min(perBlock, count - start);
+            ByteBuffer block = map(info.dataOffset() + start, n);
+            for (int i = 0; i < n; i++) {
+                int value = block.get(i) & 0xff;
+                if (value > 1) {
+                    throw new SafetensorsException(
+                            file,
+                            "tensor '"
+                                    + info.name()
+                                    + "': BOOL element "
+                                    + (start + i)
+                                    + " is byte "
+                                    + value
+                                    + ", not 0 or 1");
+                }
+            }
+        }
     }
 
     /**
@@ -601,10 +634,11 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw e;
             } catch (IOException | IllegalStateException | JsonParseException e) {
                 throw new SafetensorsException(
-                        file, "header is not valid JSON: " + e.getMessage(), e);
+                        file, "header is not valid JSON: " + StrictJson.firstLine(e), e);
             }
             metadata = parsedMetadata;
             checkOverlaps();
+            checkLayout();
         }
 
         private Map<String, String> parse(String json) throws IOException {
@@ -764,6 +798,43 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             reader.endArray();
             return values.stream().mapToLong(Long::longValue).toArray();
+        }
+
+        /**
+         * Checks that the tensors tile the data section exactly, as the reference implementation
+         * does: no two overlap, no bytes between them belong to no tensor, and nothing follows the
+         * last one (junk appended to a file, or a header whose offsets were cut short, would
+         * otherwise load as if nothing were wrong).
+         */
+        private void checkLayout() throws SafetensorsException {
+            List<TensorInfo> byOffset = new ArrayList<>(tensors.values());
+            byOffset.removeIf(info -> info.byteLength() == 0);
+            byOffset.sort(Comparator.comparingLong(TensorInfo::dataOffset));
+            long covered = dataStart;
+            for (TensorInfo info : byOffset) {
+                if (info.dataOffset() > covered) {
+                    throw new SafetensorsException(
+                            file,
+                            "bytes ["
+                                    + (covered - dataStart)
+                                    + ", "
+                                    + (info.dataOffset() - dataStart)
+                                    + ") of the data section belong to no tensor (before '"
+                                    + info.name()
+                                    + "')");
+                }
+                covered = Math.max(covered, info.dataOffset() + info.byteLength());
+            }
+            if (covered < dataStart + dataLength) {
+                throw new SafetensorsException(
+                        file,
+                        (dataStart + dataLength - covered)
+                                + " bytes follow the last tensor's data (the data section is "
+                                + dataLength
+                                + " bytes, the tensors end at "
+                                + (covered - dataStart)
+                                + "); junk appended to the file?");
+            }
         }
 
         private void checkOverlaps() throws SafetensorsException {

@@ -1,6 +1,7 @@
 package ai.ttt.block.safetensors;
 
 import ai.djl.ndarray.NDArray;
+import ai.ttt.block.io.AtomicWriter;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -231,9 +232,9 @@ public final class SafetensorsWriter {
         index.add("metadata", indexMetadata);
         index.add("weight_map", GSON.toJsonTree(weightMap));
         byte[] indexBytes = (GSON.toJson(index) + "\n").getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(
+        AtomicWriter.writeFile(
                 directory.resolve(Checkpoint.INDEX_FILE_NAME),
-                (channel, temp) -> TensorSources.writeFully(channel, ByteBuffer.wrap(indexBytes)));
+                channel -> TensorSources.writeFully(channel, ByteBuffer.wrap(indexBytes)));
     }
 
     private static void writeFile(Path target, List<Entry> tensors, Map<String, String> metadata)
@@ -247,9 +248,9 @@ public final class SafetensorsWriter {
                             + " bytes, over the readers' limit of "
                             + SafetensorsFile.MAX_HEADER_BYTES);
         }
-        AtomicFiles.write(
+        AtomicWriter.writeFile(
                 target,
-                (channel, temp) -> {
+                channel -> {
                     ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
                     length.putLong(0, header.length);
                     TensorSources.writeFully(channel, length);

@@ -139,6 +139,22 @@ class SafetensorsCorruptFileTest {
                         SIXTEEN,
                         "tensors 'b' [0, 16) and 'a' [4, 6) overlap"),
                 bad("{" + GOOD_W + "," + GOOD_W + "}", SIXTEEN, "header has tensor 'w' twice"),
+                // Issue 14 (item 8): junk after the data section was accepted.
+                bad(
+                        "{" + GOOD_W + "}",
+                        new byte[20],
+                        "4 bytes follow the last tensor's data (the data section is 20 bytes, the"
+                                + " tensors end at 16); junk appended to the file?"),
+                bad(
+                        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[4,20]}}",
+                        new byte[20],
+                        "bytes [0, 4) of the data section belong to no tensor (before 'w')"),
+                bad(
+                        "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+                                + "\"b\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[8,16]}}",
+                        SIXTEEN,
+                        "bytes [4, 8) of the data section belong to no tensor (before 'b')"),
+                bad("{}", new byte[3], "3 bytes follow the last tensor's data"),
                 bad(
                         "{\"__metadata__\":\"pt\"," + GOOD_W + "}",
                         SIXTEEN,
