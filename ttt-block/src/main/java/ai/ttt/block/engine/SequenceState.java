@@ -16,14 +16,10 @@ import ai.ttt.block.nn.KeyValueCache;
 import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.block.programs.TttProgram;
-import ai.ttt.block.safetensors.SafetensorsFile;
-import ai.ttt.block.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The reading state of a batch of B sequences: KV caches, fast weights, position and the open
@@ -70,9 +66,9 @@ public final class SequenceState implements AutoCloseable {
     final NDArray openTokens;
     long position;
     int openCount;
-    private NDArray lastLogits;
-    private final PlainChunks plain;
-    private final ChunkRunner runner;
+    NDArray lastLogits;
+    final PlainChunks plain;
+    final ChunkRunner runner;
 
     private SequenceState(
             TttLanguageModel model, int batch, StateOptions options, InnerGradient gradient) {
@@ -513,7 +509,7 @@ public final class SequenceState implements AutoCloseable {
     }
 
     /** The version of the state file layout written by {@link #save}. */
-    public static final String STATE_VERSION = "1";
+    public static final String STATE_VERSION = StateFile.VERSION;
 
     /**
      * Saves the state (fast weights, caches, position, open mini-batch, last logits) to one
@@ -523,23 +519,7 @@ public final class SequenceState implements AutoCloseable {
      * @throws IOException if writing fails
      */
     public void save(Path file) throws IOException {
-        if (options.differentiable()) {
-            throw new IllegalStateException("a training state (differentiable) cannot be saved");
-        }
-        SafetensorsWriter w = new SafetensorsWriter();
-        w.putMetadata(StateFileValidator.VERSION, STATE_VERSION);
-        w.putMetadata(StateFileValidator.CONFIG, config.toJson().toString());
-        w.putMetadata(StateFileValidator.BATCH, Integer.toString(batch));
-        w.putMetadata(StateFileValidator.POSITION, Long.toString(position));
-        w.putMetadata(StateFileValidator.OPEN_COUNT, Integer.toString(openCount));
-        w.putMetadata(
-                StateFileValidator.TEST_TIME_TRAINING,
-                Boolean.toString(options.testTimeTraining()));
-        w.putMetadata(StateFileValidator.PRECISION, model.precision().name());
-        for (Map.Entry<String, NDArray> e : stateArrays().entrySet()) {
-            w.add(e.getKey(), e.getValue());
-        }
-        w.write(file);
+        StateFile.save(this, file);
     }
 
     /**
@@ -556,97 +536,11 @@ public final class SequenceState implements AutoCloseable {
      * @throws IOException naming the file if it is not a valid state of this model
      */
     public static SequenceState restore(TttLanguageModel model, Path file) throws IOException {
-        StateFileValidator rules = new StateFileValidator(file, model);
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            StateFileValidator.Header h = rules.header(f.metadata());
-            rules.checkLayout(f, rules.layout(h));
-            SequenceState s =
-                    create(
-                            model,
-                            h.batch(),
-                            h.testTimeTraining()
-                                    ? StateOptions.inference()
-                                    : StateOptions.withoutTtt());
-            try (NDManager scratch = s.manager.newSubManager()) {
-                Map<String, NDArray> loaded = new LinkedHashMap<>();
-                for (String name : f.names()) {
-                    loaded.put(name, f.toNDArray(name, scratch));
-                }
-                rules.checkValues(loaded, h);
-                for (Map.Entry<String, NDArray> e : s.stateArrays().entrySet()) {
-                    NDArray from = loaded.get(e.getKey());
-                    if (!from.getShape().equals(e.getValue().getShape())
-                            || from.getDataType() != e.getValue().getDataType()) {
-                        // The validator's layout and the state's arrays disagree: a bug, not a
-                        // file.
-                        throw new IllegalStateException(
-                                e.getKey()
-                                        + " is "
-                                        + e.getValue().getDataType()
-                                        + " "
-                                        + e.getValue().getShape()
-                                        + " in the state but "
-                                        + from.getDataType()
-                                        + " "
-                                        + from.getShape()
-                                        + " in the validated layout");
-                    }
-                    e.getValue().set(new NDIndex("..."), from);
-                }
-                s.position = h.position();
-                s.openCount = h.openCount();
-                s.plain.moveTo(s.position, s.openCount);
-                s.runner.moveTo(s.position, s.openCount);
-                s.prefix.resumeAt(s.position);
-                s.suffix.resumeAt(s.position);
-                NDArray last = loaded.get(LAST_LOGITS);
-                if (last != null) {
-                    last.attach(s.manager);
-                    s.lastLogits = last;
-                }
-                return s;
-            } catch (IOException | RuntimeException e) {
-                s.close();
-                throw e;
-            }
-        }
+        return StateFile.restore(model, file);
     }
 
     /** The name of the last logits in a state file. */
-    static final String LAST_LOGITS = "last_logits";
-
-    /** Every array that makes up the state, by its name in a state file (last logits aside). */
-    private Map<String, NDArray> stateArrays() {
-        Map<String, NDArray> m = new LinkedHashMap<>();
-        if (fast != null) {
-            NDList w = fast.asList();
-            for (int i = 0; i < w.size(); i++) {
-                m.put("fast." + i, w.get(i));
-            }
-        }
-        CacheGroup[] groups = {prefix, suffix};
-        String[] names = {"prefix", "suffix"};
-        for (int g = 0; g < 2; g++) {
-            CacheGroup group = groups[g];
-            if (group.capacity() == 0) {
-                continue;
-            }
-            m.put("slots." + names[g], group.slotPositions());
-            for (int l = 0; l < group.layers().size(); l++) {
-                m.put("cache." + names[g] + "." + l + ".k", group.keysOf(l));
-                m.put("cache." + names[g] + "." + l + ".v", group.valuesOf(l));
-            }
-        }
-        if (openHidden != null) {
-            m.put("open.hidden", openHidden);
-            m.put("open.tokens", openTokens);
-        }
-        m.put("skipped", skipped);
-        if (lastLogits != null) {
-            m.put(LAST_LOGITS, lastLogits);
-        }
-        return m;
-    }
+    static final String LAST_LOGITS = StateFile.LAST_LOGITS;
 
     /**
      * Returns the number of tokens fed so far (the position of the next one).
