@@ -102,7 +102,7 @@ public class ScoringTranslator implements NoBatchifyTranslator<String, ScoreResu
                                         : StateOptions.withoutTtt())) {
             NDArray tokens = scratch.create(ids, new Shape(1, ids.length));
             FeedResult r = state.feed(tokens, scratch, false);
-            float[] nll = r.targetNll().toFloatArray();
+            float[] nll = TttModels.toFloats(r.targetNll());
             return new ScoreResult(Arrays.copyOfRange(ids, 1, ids.length), nll, testTimeTraining);
         }
     }

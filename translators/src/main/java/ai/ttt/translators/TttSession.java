@@ -187,7 +187,7 @@ public final class TttSession implements AutoCloseable {
         if (lastLogits == null) {
             throw new IllegalStateException("the session has not read anything yet");
         }
-        return lastLogits.toFloatArray();
+        return TttModels.toFloats(lastLogits);
     }
 
     /**
@@ -306,7 +306,7 @@ public final class TttSession implements AutoCloseable {
                                 Arrays.copyOfRange(ids, start, end), new Shape(1, end - start));
                 FeedResult r = state.feed(tokens, scratch, false);
                 if (nllSink != null && r.targetNll() != null) {
-                    nllSink.accept(r.targetNll().toFloatArray());
+                    nllSink.accept(TttModels.toFloats(r.targetNll()));
                 }
                 keepLastLogits(r.lastLogits());
             }

@@ -12,6 +12,7 @@ import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttTokenizer;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -119,7 +120,7 @@ public final class ScoreCommand implements Callable<Integer> {
                     NDArray tokens = step.create(part, new Shape(1, part.length));
                     FeedResult r = state.feed(tokens, step, false);
                     if (r.targetNll() != null) {
-                        float[] values = r.targetNll().toFloatArray();
+                        float[] values = TttModels.toFloats(r.targetNll());
                         System.arraycopy(values, 0, nll, filled, values.length);
                         filled += values.length;
                     }
