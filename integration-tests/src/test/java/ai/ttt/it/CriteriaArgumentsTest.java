@@ -100,7 +100,7 @@ class CriteriaArgumentsTest {
 
     @Test
     void theCliReportsAnInvalidArgumentInOneLineWithExitCode1() {
-        Fp64Test.Cli r = Fp64Test.Cli.run("generate", "--prompt", "Hi", "--precision", "fp8");
+        InProcessCli r = InProcessCli.run("generate", "--prompt", "Hi", "--precision", "fp8");
         assertEquals(TttCommand.EXIT_INPUT, r.code(), r.err());
         // DJL's finalizer may report a model another test leaked while stderr is captured.
         List<String> lines =

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.nn.TttLanguageModel;
-import ai.ttt.cli.TttCommand;
 import ai.ttt.translators.GenerationOptions;
 import ai.ttt.translators.ScoreResult;
 import ai.ttt.translators.TextStream;
@@ -19,9 +18,6 @@ import ai.ttt.translators.TttTokenizer;
 import ai.ttt.zoo.TttModelZoo;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -116,13 +112,14 @@ class Fp64Test {
     @Test
     void theCliScoresAndGeneratesInFp64() throws Exception {
         Path text = Files.writeString(tmp.resolve("text.txt"), TEXT);
-        Cli score = Cli.run("score", "--precision", "fp64", "--text", text.toString());
-        assertEquals(0, score.code, score.err);
-        JsonObject json = JsonParser.parseString(score.out).getAsJsonObject();
+        InProcessCli score =
+                InProcessCli.run("score", "--precision", "fp64", "--text", text.toString());
+        assertEquals(0, score.code(), score.err());
+        JsonObject json = JsonParser.parseString(score.out()).getAsJsonObject();
         assertTrue(Double.isFinite(json.get("mean_nll").getAsDouble()));
 
-        Cli generate =
-                Cli.run(
+        InProcessCli generate =
+                InProcessCli.run(
                         "generate",
                         "--precision",
                         "fp64",
@@ -130,29 +127,7 @@ class Fp64Test {
                         "And God said",
                         "--max-new-tokens",
                         "4");
-        assertEquals(0, generate.code, generate.err);
-        assertFalse(generate.out.isEmpty());
-    }
-
-    /** {@code ttt} run in this JVM, with standard output and error captured. */
-    record Cli(int code, String out, String err) {
-        static synchronized Cli run(String... args) {
-            PrintStream out = System.out;
-            PrintStream err = System.err;
-            ByteArrayOutputStream o = new ByteArrayOutputStream();
-            ByteArrayOutputStream e = new ByteArrayOutputStream();
-            try {
-                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-                int code = TttCommand.execute(args);
-                return new Cli(
-                        code,
-                        o.toString(StandardCharsets.UTF_8),
-                        e.toString(StandardCharsets.UTF_8));
-            } finally {
-                System.setOut(out);
-                System.setErr(err);
-            }
-        }
+        assertEquals(0, generate.code(), generate.err());
+        assertFalse(generate.out().isEmpty());
     }
 }

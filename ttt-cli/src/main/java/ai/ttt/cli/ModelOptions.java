@@ -17,7 +17,9 @@ final class ModelOptions {
             paramLabel = "DIR",
             description =
                     "Model directory (config.json, model.safetensors, tokenizer.json). Default: the"
-                            + " embedded model ai.ttt:kjv-5m (trained on the King James Bible).")
+                            + " embedded model "
+                            + TttModelZoo.DEFAULT_MODEL_DESCRIPTION
+                            + ".")
     Path model;
 
     @Option(

@@ -53,6 +53,16 @@ public class TttModelZoo extends ModelZoo {
     /** The artifact id of the embedded default model, trained on the King James Bible. */
     public static final String DEFAULT_MODEL = "kjv-5m";
 
+    /**
+     * What the default model is, in a few words, for help texts and banners (one source, so that no
+     * text goes on describing a model the zoo no longer ships).
+     */
+    public static final String DEFAULT_MODEL_DESCRIPTION =
+            GROUP_ID
+                    + ":"
+                    + DEFAULT_MODEL
+                    + ", a 4.8M-parameter TTT-E2E model trained on the King James Bible";
+
     /** The artifact id of the embedded random-weight test model (official tiny-L4-S1). */
     public static final String TINY_RANDOM = "tiny-random";
 
