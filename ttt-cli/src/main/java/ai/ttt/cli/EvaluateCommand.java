@@ -136,7 +136,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 JsonObject entry = new JsonObject();
                 entry.addProperty("model", dir.toString());
                 entry.addProperty("test_time_training", ttt);
-                entry.addProperty("tokens", ids.length);
+                entry.addProperty("tokens", scored.get("tokens").getAsInt()); // scored tokens
                 entry.addProperty("mean_nll", mean);
                 JsonArray b = new JsonArray();
                 for (double v : binned) {

@@ -28,6 +28,13 @@ import picocli.CommandLine.Option;
 /**
  * {@code ttt score}: per-token negative log-likelihood of a token sequence, with or without
  * test-time training.
+ *
+ * <p>The JSON: {@code tokens}, the number of scored tokens (every token read but the first, which
+ * has no prediction: BOS for {@code --text} when the model has one, else the first id), equal to
+ * the length of {@code token_nll} and to {@link ai.ttt.translators.ScoreResult#size()} for the same
+ * text; {@code token_nll}, −log p of each scored token in nats; {@code mean_nll}, their mean;
+ * {@code chunk_loss}, the mean NLL of each mini-batch's targets (BOS targets excluded, as in the
+ * inner loss); {@code test_time_training}; {@code mini_batch_size}.
  */
 @Command(
         name = "score",
@@ -130,7 +137,9 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         requireFinite(nll);
         JsonObject o = new JsonObject();
-        o.addProperty("tokens", ids.length);
+        // "tokens" is the number of scored tokens, as in ScoreResult.size() and ttt-spark's
+        // score.tokens: the first token read (BOS, or the first id given) has no prediction.
+        o.addProperty("tokens", nll.length);
         o.addProperty("test_time_training", ttt);
         o.addProperty("mini_batch_size", b);
         JsonArray tokenNll = new JsonArray();
