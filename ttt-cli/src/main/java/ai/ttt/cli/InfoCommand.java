@@ -1,11 +1,14 @@
 package ai.ttt.cli;
 
+import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.safetensors.Checkpoint;
+import ai.ttt.zoo.TttModelZoo;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +26,7 @@ public final class InfoCommand implements Callable<Integer> {
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException {
-        Path dir = modelOptions.requireModel();
+        Path dir = directory();
         TttConfig c = ModelDirectory.readConfig(dir);
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             ModelDirectory.validate(ckpt, c);
@@ -44,7 +47,8 @@ public final class InfoCommand implements Callable<Integer> {
                 embedding += n;
             }
         }
-        System.out.println("model            " + dir);
+        System.out.println("model            " + modelOptions.modelName());
+        System.out.println("directory        " + dir);
         System.out.printf(
                 "layers           %d (last %d with fast weights)%n",
                 c.numLayers(), c.numPrimeLayers());
@@ -78,5 +82,19 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.printf(
                 "fast weights     %,d per sequence (%.1f MB in fp32)%n", fast, fast * 4 / 1e6);
         return 0;
+    }
+
+    /**
+     * The directory to describe: {@code --model DIR} as given (no weights are loaded), or the
+     * directory the zoo resolves a zoo id to (the default model's included), through Criteria.
+     */
+    private Path directory() throws IOException {
+        if (modelOptions.model != null && !TttModelZoo.isZooId(modelOptions.model)) {
+            return Paths.get(modelOptions.model);
+        }
+        try (ZooModel<String, String> zoo =
+                ModelLoading.load(modelOptions, String.class, String.class, Map.of())) {
+            return zoo.getModelPath();
+        }
     }
 }

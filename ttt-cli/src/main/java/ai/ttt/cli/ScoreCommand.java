@@ -1,10 +1,9 @@
 package ai.ttt.cli;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.ttt.block.ModelDirectory;
+import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.SequenceState;
@@ -12,6 +11,7 @@ import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.translators.ScoreResult;
 import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttTokenizer;
 import com.google.gson.GsonBuilder;
@@ -19,6 +19,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -77,18 +78,19 @@ public final class ScoreCommand implements Callable<Integer> {
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException {
-        Path dir = modelOptions.requireModel();
-        TttConfig config = ModelDirectory.readConfig(dir);
-        long[] ids =
-                input.tokenIds != null ? readIds(input.tokenIds, config) : tokenize(dir, config);
-        if (ids.length < 2) {
-            throw new UserException("need at least 2 tokens to score, got " + ids.length);
-        }
-        Device device = modelOptions.device();
         JsonObject result;
-        try (NDManager manager = NDManager.newBaseManager(device)) {
-            TttLanguageModel model = modelOptions.load(dir, manager);
-            result = score(model, ids, !noTtt, manager);
+        try (ZooModel<String, ScoreResult> zoo =
+                ModelLoading.load(modelOptions, String.class, ScoreResult.class, Map.of())) {
+            TttLanguageModel model = TttModels.languageModel(zoo.getBlock());
+            TttConfig config = model.config();
+            long[] ids =
+                    input.tokenIds != null
+                            ? readIds(input.tokenIds, config)
+                            : tokenize(TttModels.loadTokenizer(zoo), config, input.text);
+            if (ids.length < 2) {
+                throw new UserException("need at least 2 tokens to score, got " + ids.length);
+            }
+            result = score(model, ids, !noTtt, zoo.getNDManager());
         }
         String json = new GsonBuilder().setPrettyPrinting().create().toJson(result) + "\n";
         if (output == null) {
@@ -217,34 +219,21 @@ public final class ScoreCommand implements Callable<Integer> {
         return ids;
     }
 
-    private long[] tokenize(Path dir, TttConfig config) throws IOException {
-        String text = TextFiles.readUtf8(input.text);
-        if (text.isEmpty()) {
-            throw new UserException(input.text + ": empty text");
-        }
-        return tokenizeWithBos(dir, config, text);
-    }
-
     /**
-     * Tokenises text with a model's tokenizer, BOS first when the model has one.
+     * Reads a text file and tokenises it as the start of a sequence (BOS first when the model has
+     * one).
      *
-     * @param dir the model directory (its tokenizer.json)
+     * @param tokenizer the model's tokenizer
      * @param config the model's config
-     * @param text the text
+     * @param file the UTF-8 text
      * @return the ids
-     * @throws IOException if the tokenizer cannot be read
+     * @throws IOException if the file cannot be read
      */
-    static long[] tokenizeWithBos(Path dir, TttConfig config, String text) throws IOException {
-        try (TttTokenizer tokenizer = TttTokenizer.load(dir)) {
-            tokenizer.requireFits(config.vocabSize());
-            long[] ids = tokenizer.encode(text);
-            if (config.bosTokenId().isEmpty()) {
-                return ids;
-            }
-            long[] withBos = new long[ids.length + 1];
-            withBos[0] = config.bosTokenId().getAsInt();
-            System.arraycopy(ids, 0, withBos, 1, ids.length);
-            return withBos;
+    static long[] tokenize(TttTokenizer tokenizer, TttConfig config, Path file) throws IOException {
+        String text = TextFiles.readUtf8(file);
+        if (text.isEmpty()) {
+            throw new UserException(file + ": empty text");
         }
+        return TttModels.encodeStart(tokenizer, config, text);
     }
 }
