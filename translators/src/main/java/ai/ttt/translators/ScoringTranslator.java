@@ -70,40 +70,42 @@ public class ScoringTranslator implements NoBatchifyTranslator<String, ScoreResu
                     "need at least 2 tokens to score (BOS counts), got " + ids.length);
         }
         ctx.setAttachment(IDS, ids);
-        return new NDList(); // the Predictor runs no forward pass; processOutput reads the text
+        NDManager m = ctx.getNDManager();
+        NDArray tokens = m.create(ids, new Shape(1, ids.length));
+        tokens.setName(TttStreamingBlock.TOKENS);
+        NDArray score = m.create(true);
+        score.setName(TttStreamingBlock.SCORE);
+        NDArray ttt = m.create(testTimeTraining);
+        ttt.setName(TttStreamingBlock.TTT);
+        return new NDList(tokens, score, ttt); // the block's forward reads and scores the text
     }
 
     /** {@inheritDoc} */
     @Override
     public ScoreResult processOutput(TranslatorContext ctx, NDList list) {
         long[] ids = (long[]) ctx.getAttachment(IDS);
-        TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
-        return score(lm, ids, testTimeTraining, ctx.getNDManager());
+        float[] nll = TttModels.toFloats(list.singletonOrThrow());
+        return new ScoreResult(Arrays.copyOfRange(ids, 1, ids.length), nll, testTimeTraining);
     }
 
     /**
-     * Reads a token sequence from the start and returns each token's NLL.
+     * Reads a token sequence from the start and returns each token's NLL (the forward pass of
+     * {@link TttStreamingBlock} for a scoring request).
      *
      * @param lm the model
-     * @param ids the tokens (BOS included if wanted)
+     * @param tokens {@code [1, n]} int64, BOS included if wanted; the result is created on its
+     *     manager
      * @param testTimeTraining whether to learn while reading
-     * @param manager a scratch manager (nothing is left in it)
-     * @return the scores of tokens 1 … n−1
+     * @return {@code [nll [1, n − 1]]}: the NLL of tokens 1 … n−1
      */
-    static ScoreResult score(
-            TttLanguageModel lm, long[] ids, boolean testTimeTraining, NDManager manager) {
-        try (NDManager scratch = manager.newSubManager();
-                SequenceState state =
-                        SequenceState.create(
-                                lm,
-                                1,
-                                testTimeTraining
-                                        ? StateOptions.inference()
-                                        : StateOptions.withoutTtt())) {
-            NDArray tokens = scratch.create(ids, new Shape(1, ids.length));
-            FeedResult r = state.feed(tokens, scratch, false);
-            float[] nll = TttModels.toFloats(r.targetNll());
-            return new ScoreResult(Arrays.copyOfRange(ids, 1, ids.length), nll, testTimeTraining);
+    static NDList score(TttLanguageModel lm, NDArray tokens, boolean testTimeTraining) {
+        try (SequenceState state =
+                SequenceState.create(
+                        lm,
+                        1,
+                        testTimeTraining ? StateOptions.inference() : StateOptions.withoutTtt())) {
+            FeedResult r = state.feed(tokens, tokens.getManager(), false);
+            return new NDList(r.targetNll());
         }
     }
 }

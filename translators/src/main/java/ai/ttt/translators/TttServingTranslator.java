@@ -103,7 +103,7 @@ public class TttServingTranslator
     /** {@inheritDoc} */
     @Override
     public Output processOutput(TranslatorContext ctx, NDList list) {
-        Generations.Result r = Generations.run(ctx, tokenizer, list);
+        Generations.Result r = Generations.result(ctx);
         JsonObject json = new JsonObject();
         json.addProperty("generated_text", r.text());
         json.addProperty("finish_reason", r.reason().name().toLowerCase(Locale.ROOT));
