@@ -6,9 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
-import ai.ttt.block.engine.FeedResult;
-import ai.ttt.block.engine.SequenceState;
-import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.nn.TttLanguageModel;
 import java.util.Arrays;
 import java.util.Map;
@@ -89,8 +86,9 @@ public class ScoringTranslator implements NoBatchifyTranslator<String, ScoreResu
     }
 
     /**
-     * Reads a token sequence from the start and returns each token's NLL (the forward pass of
-     * {@link TttStreamingBlock} for a scoring request).
+     * Reads a token sequence from the start with a {@link SequenceReader} (as sessions and {@code
+     * ttt score} do, so all three agree bitwise) and returns each token's NLL: the forward pass of
+     * {@link TttStreamingBlock} for a scoring request.
      *
      * @param lm the model
      * @param tokens {@code [1, n]} int64, BOS included if wanted; the result is created on its
@@ -99,13 +97,9 @@ public class ScoringTranslator implements NoBatchifyTranslator<String, ScoreResu
      * @return {@code [nll [1, n − 1]]}: the NLL of tokens 1 … n−1
      */
     static NDList score(TttLanguageModel lm, NDArray tokens, boolean testTimeTraining) {
-        try (SequenceState state =
-                SequenceState.create(
-                        lm,
-                        1,
-                        testTimeTraining ? StateOptions.inference() : StateOptions.withoutTtt())) {
-            FeedResult r = state.feed(tokens, tokens.getManager(), false);
-            return new NDList(r.targetNll());
+        try (SequenceReader reader = SequenceReader.create(lm, testTimeTraining)) {
+            float[] nll = reader.read(tokens.toLongArray(), null);
+            return new NDList(tokens.getManager().create(nll, new Shape(1, nll.length)));
         }
     }
 }

@@ -109,7 +109,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                                 ? new boolean[] {true, false}
                                 : new boolean[] {false};
                 for (boolean ttt : modes) {
-                    JsonObject scored = ScoreCommand.score(model, ids, ttt, zoo.getNDManager());
+                    JsonObject scored = ScoreCommand.score(model, ids, ttt);
                     String name =
                             label
                                     + (config.numPrimeLayers() > 0

@@ -1,17 +1,12 @@
 package ai.ttt.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.TttConfig;
-import ai.ttt.block.engine.FeedResult;
-import ai.ttt.block.engine.SequenceState;
-import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.translators.ScoreResult;
+import ai.ttt.translators.SequenceReader;
 import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttTokenizer;
 import com.google.gson.GsonBuilder;
@@ -90,7 +85,7 @@ public final class ScoreCommand implements Callable<Integer> {
             if (ids.length < 2) {
                 throw new UserException("need at least 2 tokens to score, got " + ids.length);
             }
-            result = score(model, ids, !noTtt, zoo.getNDManager());
+            result = score(model, ids, !noTtt);
         }
         String json = new GsonBuilder().setPrettyPrinting().create().toJson(result) + "\n";
         if (output == null) {
@@ -102,40 +97,21 @@ public final class ScoreCommand implements Callable<Integer> {
     }
 
     /**
-     * Scores a sequence, feeding it in pieces so a progress bar can follow long inputs.
+     * Scores a sequence with a {@link SequenceReader} (in pieces, so a progress bar can follow long
+     * inputs; the same numbers as the Java API and ttt-spark give for the same ids).
      *
      * @param model the model
      * @param ids the tokens
      * @param ttt whether to train the fast weights while reading
-     * @param manager scratch manager
      * @return the JSON result
      */
-    static JsonObject score(TttLanguageModel model, long[] ids, boolean ttt, NDManager manager) {
+    static JsonObject score(TttLanguageModel model, long[] ids, boolean ttt) {
         TttConfig c = model.config();
         int b = c.miniBatchSize();
-        float[] nll = new float[ids.length - 1];
-        int filled = 0;
-        int piece = Math.max(b, 8 * b);
-        try (SequenceState state =
-                        SequenceState.create(
-                                model,
-                                1,
-                                ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+        float[] nll;
+        try (SequenceReader reader = SequenceReader.create(model, ttt);
                 Progress progress = Progress.tokens("scoring", ids.length)) {
-            for (int start = 0; start < ids.length; start += piece) {
-                int end = Math.min(ids.length, start + piece);
-                try (NDManager step = manager.newSubManager()) {
-                    long[] part = java.util.Arrays.copyOfRange(ids, start, end);
-                    NDArray tokens = step.create(part, new Shape(1, part.length));
-                    FeedResult r = state.feed(tokens, step, false);
-                    if (r.targetNll() != null) {
-                        float[] values = TttModels.toFloats(r.targetNll());
-                        System.arraycopy(values, 0, nll, filled, values.length);
-                        filled += values.length;
-                    }
-                }
-                progress.stepTo(end);
-            }
+            nll = reader.read(ids, (done, total) -> progress.stepTo(done));
         }
         requireFinite(nll);
         JsonObject o = new JsonObject();
