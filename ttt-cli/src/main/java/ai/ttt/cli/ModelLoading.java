@@ -2,6 +2,7 @@ package ai.ttt.cli;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
@@ -79,7 +80,9 @@ final class ModelLoading {
         if (!TttModelZoo.isZooId(model)) {
             Path dir = Paths.get(model);
             ModelDirectory.readConfig(dir); // names the missing directory or config.json
-            if (!Files.isRegularFile(dir.resolve(TttTokenizer.TOKENIZER_JSON))) {
+            // NDList → NDList is the block's own arrays: only text types need the tokenizer.
+            if (input != NDList.class
+                    && !Files.isRegularFile(dir.resolve(TttTokenizer.TOKENIZER_JSON))) {
                 throw new NoSuchFileException(
                         dir.resolve(TttTokenizer.TOKENIZER_JSON).toString(),
                         null,

@@ -1,11 +1,11 @@
 package ai.ttt.cli;
 
+import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
-import ai.ttt.translators.ScoreResult;
 import ai.ttt.translators.SequenceReader;
 import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttTokenizer;
@@ -74,8 +74,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         JsonObject result;
-        try (ZooModel<String, ScoreResult> zoo =
-                ModelLoading.load(modelOptions, String.class, ScoreResult.class, Map.of())) {
+        // NDList → NDList: --token-ids needs no tokenizer; --text loads the model's own.
+        try (ZooModel<NDList, NDList> zoo =
+                ModelLoading.load(modelOptions, NDList.class, NDList.class, Map.of())) {
             TttLanguageModel model = TttModels.languageModel(zoo.getBlock());
             TttConfig config = model.config();
             long[] ids =

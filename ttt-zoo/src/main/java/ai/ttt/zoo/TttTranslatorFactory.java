@@ -3,6 +3,8 @@ package ai.ttt.zoo;
 import ai.djl.Model;
 import ai.djl.modality.Input;
 import ai.djl.modality.Output;
+import ai.djl.ndarray.NDList;
+import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
@@ -31,7 +33,8 @@ import java.util.TreeSet;
  *   <li>{@code String → TextStream}: streaming generation ({@link
  *       StreamingTextGenerationTranslator}, for {@code Predictor.streamingPredict});
  *   <li>{@code String → ScoreResult}: per-token NLL and perplexity ({@link ScoringTranslator});
- *   <li>{@code Input → Output}: DJL Serving ({@link TttServingTranslator}), streaming too.
+ *   <li>{@code Input → Output}: DJL Serving ({@link TttServingTranslator}), streaming too;
+ *   <li>{@code NDList → NDList}: the block's own arrays (no tokenizer needed).
  * </ul>
  *
  * <p>Generation options come from the arguments (names in {@link GenerationOptions}); an invalid
@@ -47,7 +50,8 @@ public class TttTranslatorFactory implements TranslatorFactory {
                     new Pair<>(String.class, String.class),
                     new Pair<>(String.class, TextStream.class),
                     new Pair<>(String.class, ScoreResult.class),
-                    new Pair<>(Input.class, Output.class));
+                    new Pair<>(Input.class, Output.class),
+                    new Pair<>(NDList.class, NDList.class));
 
     /**
      * The arguments DJL itself and DJL Serving read from a Criteria or {@code serving.properties},
@@ -125,6 +129,10 @@ public class TttTranslatorFactory implements TranslatorFactory {
         }
         try {
             TttModels.languageModel(model.getBlock());
+            if (input == NDList.class) {
+                // The block's own arrays in and out: no tokenizer (ttt score --token-ids).
+                return (Translator<I, O>) new NoopTranslator();
+            }
             if (output == ScoreResult.class) {
                 TttTokenizer tokenizer = TttModels.loadTokenizer(model);
                 return (Translator<I, O>) ScoringTranslator.fromArguments(tokenizer, arguments);
