@@ -294,37 +294,36 @@ public final class HfConverter {
         }
         for (int i = 0; i < c.numLayers(); i++) {
             String hfLayer = "model.layers." + i + ".";
+            TensorNames.Layer n = TensorNames.layer(c, i);
+            // Our name → the Hugging Face name, for the tensors this config has.
             String[][] linear = {
-                {"attn.wq.weight", "self_attn.q_proj.weight"},
-                {"attn.wk.weight", "self_attn.k_proj.weight"},
-                {"attn.wv.weight", "self_attn.v_proj.weight"},
-                {"attn.wo.weight", "self_attn.o_proj.weight"},
-                {"mlp.w1.weight", "mlp.gate_proj.weight"},
-                {"mlp.w3.weight", "mlp.up_proj.weight"},
-                {"mlp.w2.weight", "mlp.down_proj.weight"},
+                {n.wq(), "self_attn.q_proj.weight"},
+                {n.wk(), "self_attn.k_proj.weight"},
+                {n.wv(), "self_attn.v_proj.weight"},
+                {n.wo(), "self_attn.o_proj.weight"},
+                {n.mlp().w1(), "mlp.gate_proj.weight"},
+                {n.mlp().w3(), "mlp.up_proj.weight"},
+                {n.mlp().w2(), "mlp.down_proj.weight"},
             };
             for (String[] m : linear) {
-                String name = TensorNames.layer(i, m[0]);
-                out.put(name, src.transposed(hfLayer + m[1], expected.get(name)));
+                out.put(m[0], src.transposed(hfLayer + m[1], expected.get(m[0])));
             }
-            List<String[]> vectors = new ArrayList<>();
-            vectors.add(new String[] {"attn_norm.weight", "input_layernorm.weight"});
-            vectors.add(new String[] {"mlp_norm.weight", "post_attention_layernorm.weight"});
-            if (c.attentionBias()) {
-                vectors.add(new String[] {"attn.wq.bias", "self_attn.q_proj.bias"});
-                vectors.add(new String[] {"attn.wk.bias", "self_attn.k_proj.bias"});
-                vectors.add(new String[] {"attn.wv.bias", "self_attn.v_proj.bias"});
-            }
-            if (c.qkNorm()) {
-                vectors.add(new String[] {"attn.q_norm.weight", "self_attn.q_norm.weight"});
-                vectors.add(new String[] {"attn.k_norm.weight", "self_attn.k_norm.weight"});
-            }
+            String[][] vectors = {
+                {n.attnNorm(), "input_layernorm.weight"},
+                {n.mlpNorm(), "post_attention_layernorm.weight"},
+                {n.bq(), "self_attn.q_proj.bias"},
+                {n.bk(), "self_attn.k_proj.bias"},
+                {n.bv(), "self_attn.v_proj.bias"},
+                {n.qNorm(), "self_attn.q_norm.weight"},
+                {n.kNorm(), "self_attn.k_norm.weight"},
+            };
             for (String[] m : vectors) {
-                String name = TensorNames.layer(i, m[0]);
-                out.put(name, src.plain(hfLayer + m[1], expected.get(name)));
+                if (m[0] != null) {
+                    out.put(m[0], src.plain(hfLayer + m[1], expected.get(m[0])));
+                }
             }
-            if (c.hasPrime(i)) {
-                addPrime(out, i, c, o, expected);
+            if (n.prime() != null) {
+                addPrime(out, i, n, c, o, expected);
             }
         }
         List<String> unexpected = new ArrayList<>();
@@ -348,18 +347,19 @@ public final class HfConverter {
     private static void addPrime(
             Map<String, Tensor> out,
             int layer,
+            TensorNames.Layer n,
             TttConfig c,
             ConvertOptions o,
             Map<String, long[]> expected) {
-        String norm = TensorNames.layer(layer, "prime_norm.weight");
-        String w1 = TensorNames.layer(layer, "prime_mlp.w1.weight");
-        String w3 = TensorNames.layer(layer, "prime_mlp.w3.weight");
-        String w2 = TensorNames.layer(layer, "prime_mlp.w2.weight");
+        String norm = n.primeNorm();
+        String w1 = n.prime().w1();
+        String w3 = n.prime().w3();
+        String w2 = n.prime().w2();
         if (o.primeInit() == ConvertOptions.PrimeInit.COPY_STATIC) {
-            out.put(norm, out.get(TensorNames.layer(layer, "mlp_norm.weight")));
-            out.put(w1, out.get(TensorNames.layer(layer, "mlp.w1.weight")));
-            out.put(w3, out.get(TensorNames.layer(layer, "mlp.w3.weight")));
-            out.put(w2, out.get(TensorNames.layer(layer, "mlp.w2.weight")));
+            out.put(norm, out.get(n.mlpNorm()));
+            out.put(w1, out.get(n.mlp().w1()));
+            out.put(w3, out.get(n.mlp().w3()));
+            out.put(w2, out.get(n.mlp().w2()));
             return;
         }
         int d = c.hiddenSize();

@@ -9,6 +9,7 @@ import ai.ttt.zoo.TttModelZoo;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,11 +41,18 @@ public final class InfoCommand implements Callable<Integer> {
                 n *= d;
             }
             total += n;
-            if (e.getKey().contains(".prime_mlp.")) {
-                fast += n;
-            }
             if (e.getKey().equals(TensorNames.EMBED) || e.getKey().equals(TensorNames.LM_HEAD)) {
                 embedding += n;
+            }
+        }
+        Map<String, long[]> shapes = TensorNames.expected(c);
+        for (int i = 0; i < c.numLayers(); i++) {
+            TensorNames.Mlp prime = TensorNames.layer(c, i).prime();
+            if (prime != null) {
+                for (String name : List.of(prime.w1(), prime.w3(), prime.w2())) {
+                    long[] shape = shapes.get(name);
+                    fast += shape[0] * shape[1];
+                }
             }
         }
         System.out.println("model            " + modelOptions.modelName());
