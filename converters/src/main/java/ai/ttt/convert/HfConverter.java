@@ -1,5 +1,6 @@
 package ai.ttt.convert;
 
+import ai.ttt.block.JsonFields;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.ModelDirectory.Tensor;
 import ai.ttt.block.NormPlacement;
@@ -143,7 +144,7 @@ public final class HfConverter {
     static TttConfig config(
             JsonObject hf, Architecture arch, Path file, Path dir, ConvertOptions options)
             throws IOException {
-        Json j = new Json(hf, file);
+        JsonFields<ConversionException> j = ConversionException.fields(hf, file);
         if (j.bool("mlp_bias", false)) {
             throw new ConversionException(file + ": mlp_bias true is not supported");
         }
@@ -159,20 +160,10 @@ public final class HfConverter {
         int hidden = j.integer("hidden_size");
         int heads = j.integer("num_attention_heads");
         int kvHeads = j.has("num_key_value_heads") ? j.integer("num_key_value_heads") : heads;
-        int headDim;
-        if (j.has("head_dim")) {
-            headDim = j.integer("head_dim");
-        } else {
-            if (hidden % heads != 0) {
-                throw new ConversionException(
-                        file
-                                + ": hidden_size "
-                                + hidden
-                                + " is not divisible by num_attention_heads "
-                                + heads);
-            }
-            headDim = hidden / heads;
-        }
+        int headDim =
+                j.has("head_dim")
+                        ? j.integer("head_dim")
+                        : ConversionException.impliedHeadDim(hidden, heads, file);
         int layers = j.integer("num_hidden_layers");
         int intermediate = j.integer("intermediate_size");
         Rope rope = rope(j, file);
@@ -198,10 +189,10 @@ public final class HfConverter {
             throw new ConversionException(
                     "prime layers " + prime + " exceeds num_hidden_layers " + layers);
         }
-        Json generation = null;
+        JsonFields<ConversionException> generation = null;
         Path genFile = dir.resolve("generation_config.json");
         if (Files.isRegularFile(genFile)) {
-            generation = new Json(readJson(genFile), genFile);
+            generation = ConversionException.fields(readJson(genFile), genFile);
         }
         OptionalInt bos = tokenId(j, generation, "bos_token_id");
         List<Integer> eos = tokenIds(j, generation, "eos_token_id");
@@ -233,26 +224,37 @@ public final class HfConverter {
     /** RoPE base and scaling. */
     private record Rope(double theta, RopeScaling scaling) {}
 
-    private static Rope rope(Json j, Path file) throws ConversionException {
+    private static Rope rope(JsonFields<ConversionException> j, Path file)
+            throws ConversionException {
         // transformers 5.x: "rope_parameters" holds theta, type and scaling; 4.x: top-level
         // "rope_theta" plus an optional "rope_scaling".
         JsonObject params =
                 j.has("rope_parameters") ? j.object("rope_parameters") : new JsonObject();
-        Json p = new Json(params, file);
+        JsonFields<ConversionException> p = ConversionException.fields(params, file);
         double theta =
                 p.has("rope_theta")
                         ? p.number("rope_theta")
                         : j.has("rope_theta") ? j.number("rope_theta") : 10000.0;
         JsonObject scaling = j.has("rope_scaling") ? j.object("rope_scaling") : params;
-        Json s = new Json(scaling, file);
+        JsonFields<ConversionException> s = ConversionException.fields(scaling, file);
         String type =
                 s.has("rope_type") ? s.string("rope_type", "default") : s.string("type", "default");
-        switch (type) {
-            case "default":
-                return new Rope(theta, null);
-            case "linear":
+        if ("default".equals(type)) {
+            return new Rope(theta, null);
+        }
+        RopeScaling.Type ours = RopeScaling.Type.fromJson(type);
+        if (ours == null) {
+            throw new ConversionException(
+                    file
+                            + ": rope_type \""
+                            + type
+                            + "\" is not supported; supported: default, "
+                            + String.join(", ", RopeScaling.SUPPORTED));
+        }
+        switch (ours) {
+            case LINEAR:
                 return new Rope(theta, RopeScaling.linear(s.number("factor")));
-            case "llama3":
+            case LLAMA3:
                 return new Rope(
                         theta,
                         RopeScaling.llama3(
@@ -261,11 +263,7 @@ public final class HfConverter {
                                 s.number("high_freq_factor"),
                                 s.integer("original_max_position_embeddings")));
             default:
-                throw new ConversionException(
-                        file
-                                + ": rope_type \""
-                                + type
-                                + "\" is not supported; supported: default, linear, llama3");
+                throw new AssertionError(ours);
         }
     }
 
@@ -425,15 +423,21 @@ public final class HfConverter {
         }
     }
 
-    private static OptionalInt tokenId(Json config, Json generation, String key)
+    private static OptionalInt tokenId(
+            JsonFields<ConversionException> config,
+            JsonFields<ConversionException> generation,
+            String key)
             throws ConversionException {
         List<Integer> ids = tokenIds(config, generation, key);
         return ids.isEmpty() ? OptionalInt.empty() : OptionalInt.of(ids.get(0));
     }
 
-    private static List<Integer> tokenIds(Json config, Json generation, String key)
+    private static List<Integer> tokenIds(
+            JsonFields<ConversionException> config,
+            JsonFields<ConversionException> generation,
+            String key)
             throws ConversionException {
-        Json j =
+        JsonFields<ConversionException> j =
                 config.has(key)
                         ? config
                         : generation != null && generation.has(key) ? generation : null;

@@ -1,5 +1,6 @@
 package ai.ttt.convert;
 
+import ai.ttt.block.JsonFields;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.ModelDirectory.Tensor;
 import ai.ttt.block.NormPlacement;
@@ -66,7 +67,7 @@ public final class OfficialConverter {
     }
 
     static TttConfig config(JsonObject o, Path file, ConvertOptions options) throws IOException {
-        Json j = new Json(o, file);
+        JsonFields<ConversionException> j = ConversionException.fields(o, file);
         boolean pre = j.bool("pre_norm", true);
         boolean post = j.bool("post_norm", true);
         if (!pre) {
@@ -79,14 +80,7 @@ public final class OfficialConverter {
         }
         int hidden = j.integer("hidden_size");
         int heads = j.integer("num_attention_heads");
-        if (hidden % heads != 0) {
-            throw new ConversionException(
-                    file
-                            + ": hidden_size "
-                            + hidden
-                            + " is not divisible by num_attention_heads "
-                            + heads);
-        }
+        int headDim = ConversionException.impliedHeadDim(hidden, heads, file);
         int intermediate = j.integer("intermediate_size");
         List<Integer> bos = j.integers("bos_token_id");
         return TttConfig.officialLayout()
@@ -95,7 +89,7 @@ public final class OfficialConverter {
                 .intermediateSize(intermediate)
                 .numLayers(j.integer("num_hidden_layers"))
                 .numHeads(heads)
-                .headDim(hidden / heads)
+                .headDim(headDim)
                 .ropeTheta(j.number("rope_theta"))
                 .qkNorm(j.bool("qk_norm", true))
                 .normPlacement(post ? NormPlacement.SANDWICH : NormPlacement.PRE)

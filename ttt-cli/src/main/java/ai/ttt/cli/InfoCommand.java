@@ -76,7 +76,9 @@ public final class InfoCommand implements Callable<Integer> {
                 c.slidingWindow(),
                 c.ropeTheta(),
                 c.ropeLayout().jsonName(),
-                c.ropeScaling() == null ? "" : " (" + c.ropeScaling().ropeType() + " scaling)",
+                c.ropeScaling() == null
+                        ? ""
+                        : " (" + c.ropeScaling().ropeType().jsonName() + " scaling)",
                 c.normPlacement().jsonName(),
                 c.qkNorm() ? ", QK-norm" : "");
         System.out.printf(
