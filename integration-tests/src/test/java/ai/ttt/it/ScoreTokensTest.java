@@ -6,7 +6,10 @@ import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.translators.ScoreResult;
+import ai.ttt.translators.TttModels;
+import ai.ttt.translators.TttSession;
 import ai.ttt.zoo.TttModelZoo;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +51,40 @@ class ScoreTokensTest {
         assertEquals(score.size(), json.get("tokens").getAsInt());
         assertEquals(score.size(), json.getAsJsonArray("token_nll").size());
         assertEquals(score.meanNll(), json.get("mean_nll").getAsDouble(), 1e-6);
+    }
+
+    /**
+     * One reader: the Java API, a session and {@code ttt score} read a text longer than one piece
+     * (8 mini-batches of 128 bytes) the same way, so their NLLs are equal to the last bit.
+     */
+    @Test
+    void theTranslatorASessionAndTttScoreAgreeBitwise() throws Exception {
+        String text = (TEXT + " ").repeat(30); // 1,650 bytes: two pieces
+        Path file = Files.writeString(tmp.resolve("long.txt"), text);
+        InProcessCli r = InProcessCli.run("score", "--text", file.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonArray cli =
+                JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("token_nll");
+        Criteria<String, ScoreResult> criteria =
+                Criteria.builder()
+                        .setTypes(String.class, ScoreResult.class)
+                        .optGroupId(TttModelZoo.GROUP_ID)
+                        .optArtifactId(TttModelZoo.DEFAULT_MODEL)
+                        .build();
+        try (ZooModel<String, ScoreResult> model = criteria.loadModel();
+                Predictor<String, ScoreResult> p = model.newPredictor();
+                TttSession session =
+                        TttSession.create(
+                                TttModels.languageModel(model.getBlock()),
+                                TttModels.loadTokenizer(model))) {
+            float[] api = p.predict(text).tokenNll();
+            float[] read = session.score(text).tokenNll();
+            assertEquals(cli.size(), api.length);
+            for (int t = 0; t < api.length; t++) {
+                assertEquals(cli.get(t).getAsFloat(), api[t], 0f, "token " + t + " (ttt score)");
+                assertEquals(read[t], api[t], 0f, "token " + t + " (session)");
+            }
+        }
     }
 
     @Test
