@@ -1,5 +1,6 @@
 package ai.ttt.convert;
 
+import ai.ttt.block.JsonFields;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.ModelDirectory.Tensor;
 import ai.ttt.block.NormPlacement;
@@ -143,7 +144,7 @@ public final class HfConverter {
     static TttConfig config(
             JsonObject hf, Architecture arch, Path file, Path dir, ConvertOptions options)
             throws IOException {
-        Json j = new Json(hf, file);
+        JsonFields<ConversionException> j = ConversionException.fields(hf, file);
         if (j.bool("mlp_bias", false)) {
             throw new ConversionException(file + ": mlp_bias true is not supported");
         }
@@ -159,20 +160,10 @@ public final class HfConverter {
         int hidden = j.integer("hidden_size");
         int heads = j.integer("num_attention_heads");
         int kvHeads = j.has("num_key_value_heads") ? j.integer("num_key_value_heads") : heads;
-        int headDim;
-        if (j.has("head_dim")) {
-            headDim = j.integer("head_dim");
-        } else {
-            if (hidden % heads != 0) {
-                throw new ConversionException(
-                        file
-                                + ": hidden_size "
-                                + hidden
-                                + " is not divisible by num_attention_heads "
-                                + heads);
-            }
-            headDim = hidden / heads;
-        }
+        int headDim =
+                j.has("head_dim")
+                        ? j.integer("head_dim")
+                        : ConversionException.impliedHeadDim(hidden, heads, file);
         int layers = j.integer("num_hidden_layers");
         int intermediate = j.integer("intermediate_size");
         Rope rope = rope(j, file);
@@ -198,10 +189,10 @@ public final class HfConverter {
             throw new ConversionException(
                     "prime layers " + prime + " exceeds num_hidden_layers " + layers);
         }
-        Json generation = null;
+        JsonFields<ConversionException> generation = null;
         Path genFile = dir.resolve("generation_config.json");
         if (Files.isRegularFile(genFile)) {
-            generation = new Json(readJson(genFile), genFile);
+            generation = ConversionException.fields(readJson(genFile), genFile);
         }
         OptionalInt bos = tokenId(j, generation, "bos_token_id");
         List<Integer> eos = tokenIds(j, generation, "eos_token_id");
@@ -233,26 +224,37 @@ public final class HfConverter {
     /** RoPE base and scaling. */
     private record Rope(double theta, RopeScaling scaling) {}
 
-    private static Rope rope(Json j, Path file) throws ConversionException {
+    private static Rope rope(JsonFields<ConversionException> j, Path file)
+            throws ConversionException {
         // transformers 5.x: "rope_parameters" holds theta, type and scaling; 4.x: top-level
         // "rope_theta" plus an optional "rope_scaling".
         JsonObject params =
                 j.has("rope_parameters") ? j.object("rope_parameters") : new JsonObject();
-        Json p = new Json(params, file);
+        JsonFields<ConversionException> p = ConversionException.fields(params, file);
         double theta =
                 p.has("rope_theta")
                         ? p.number("rope_theta")
                         : j.has("rope_theta") ? j.number("rope_theta") : 10000.0;
         JsonObject scaling = j.has("rope_scaling") ? j.object("rope_scaling") : params;
-        Json s = new Json(scaling, file);
+        JsonFields<ConversionException> s = ConversionException.fields(scaling, file);
         String type =
                 s.has("rope_type") ? s.string("rope_type", "default") : s.string("type", "default");
-        switch (type) {
-            case "default":
-                return new Rope(theta, null);
-            case "linear":
+        if ("default".equals(type)) {
+            return new Rope(theta, null);
+        }
+        RopeScaling.Type ours = RopeScaling.Type.fromJson(type);
+        if (ours == null) {
+            throw new ConversionException(
+                    file
+                            + ": rope_type \""
+                            + type
+                            + "\" is not supported; supported: default, "
+                            + String.join(", ", RopeScaling.SUPPORTED));
+        }
+        switch (ours) {
+            case LINEAR:
                 return new Rope(theta, RopeScaling.linear(s.number("factor")));
-            case "llama3":
+            case LLAMA3:
                 return new Rope(
                         theta,
                         RopeScaling.llama3(
@@ -261,11 +263,7 @@ public final class HfConverter {
                                 s.number("high_freq_factor"),
                                 s.integer("original_max_position_embeddings")));
             default:
-                throw new ConversionException(
-                        file
-                                + ": rope_type \""
-                                + type
-                                + "\" is not supported; supported: default, linear, llama3");
+                throw new AssertionError(ours);
         }
     }
 
@@ -294,37 +292,36 @@ public final class HfConverter {
         }
         for (int i = 0; i < c.numLayers(); i++) {
             String hfLayer = "model.layers." + i + ".";
+            TensorNames.Layer n = TensorNames.layer(c, i);
+            // Our name → the Hugging Face name, for the tensors this config has.
             String[][] linear = {
-                {"attn.wq.weight", "self_attn.q_proj.weight"},
-                {"attn.wk.weight", "self_attn.k_proj.weight"},
-                {"attn.wv.weight", "self_attn.v_proj.weight"},
-                {"attn.wo.weight", "self_attn.o_proj.weight"},
-                {"mlp.w1.weight", "mlp.gate_proj.weight"},
-                {"mlp.w3.weight", "mlp.up_proj.weight"},
-                {"mlp.w2.weight", "mlp.down_proj.weight"},
+                {n.wq(), "self_attn.q_proj.weight"},
+                {n.wk(), "self_attn.k_proj.weight"},
+                {n.wv(), "self_attn.v_proj.weight"},
+                {n.wo(), "self_attn.o_proj.weight"},
+                {n.mlp().w1(), "mlp.gate_proj.weight"},
+                {n.mlp().w3(), "mlp.up_proj.weight"},
+                {n.mlp().w2(), "mlp.down_proj.weight"},
             };
             for (String[] m : linear) {
-                String name = TensorNames.layer(i, m[0]);
-                out.put(name, src.transposed(hfLayer + m[1], expected.get(name)));
+                out.put(m[0], src.transposed(hfLayer + m[1], expected.get(m[0])));
             }
-            List<String[]> vectors = new ArrayList<>();
-            vectors.add(new String[] {"attn_norm.weight", "input_layernorm.weight"});
-            vectors.add(new String[] {"mlp_norm.weight", "post_attention_layernorm.weight"});
-            if (c.attentionBias()) {
-                vectors.add(new String[] {"attn.wq.bias", "self_attn.q_proj.bias"});
-                vectors.add(new String[] {"attn.wk.bias", "self_attn.k_proj.bias"});
-                vectors.add(new String[] {"attn.wv.bias", "self_attn.v_proj.bias"});
-            }
-            if (c.qkNorm()) {
-                vectors.add(new String[] {"attn.q_norm.weight", "self_attn.q_norm.weight"});
-                vectors.add(new String[] {"attn.k_norm.weight", "self_attn.k_norm.weight"});
-            }
+            String[][] vectors = {
+                {n.attnNorm(), "input_layernorm.weight"},
+                {n.mlpNorm(), "post_attention_layernorm.weight"},
+                {n.bq(), "self_attn.q_proj.bias"},
+                {n.bk(), "self_attn.k_proj.bias"},
+                {n.bv(), "self_attn.v_proj.bias"},
+                {n.qNorm(), "self_attn.q_norm.weight"},
+                {n.kNorm(), "self_attn.k_norm.weight"},
+            };
             for (String[] m : vectors) {
-                String name = TensorNames.layer(i, m[0]);
-                out.put(name, src.plain(hfLayer + m[1], expected.get(name)));
+                if (m[0] != null) {
+                    out.put(m[0], src.plain(hfLayer + m[1], expected.get(m[0])));
+                }
             }
-            if (c.hasPrime(i)) {
-                addPrime(out, i, c, o, expected);
+            if (n.prime() != null) {
+                addPrime(out, i, n, c, o, expected);
             }
         }
         List<String> unexpected = new ArrayList<>();
@@ -348,18 +345,19 @@ public final class HfConverter {
     private static void addPrime(
             Map<String, Tensor> out,
             int layer,
+            TensorNames.Layer n,
             TttConfig c,
             ConvertOptions o,
             Map<String, long[]> expected) {
-        String norm = TensorNames.layer(layer, "prime_norm.weight");
-        String w1 = TensorNames.layer(layer, "prime_mlp.w1.weight");
-        String w3 = TensorNames.layer(layer, "prime_mlp.w3.weight");
-        String w2 = TensorNames.layer(layer, "prime_mlp.w2.weight");
+        String norm = n.primeNorm();
+        String w1 = n.prime().w1();
+        String w3 = n.prime().w3();
+        String w2 = n.prime().w2();
         if (o.primeInit() == ConvertOptions.PrimeInit.COPY_STATIC) {
-            out.put(norm, out.get(TensorNames.layer(layer, "mlp_norm.weight")));
-            out.put(w1, out.get(TensorNames.layer(layer, "mlp.w1.weight")));
-            out.put(w3, out.get(TensorNames.layer(layer, "mlp.w3.weight")));
-            out.put(w2, out.get(TensorNames.layer(layer, "mlp.w2.weight")));
+            out.put(norm, out.get(n.mlpNorm()));
+            out.put(w1, out.get(n.mlp().w1()));
+            out.put(w3, out.get(n.mlp().w3()));
+            out.put(w2, out.get(n.mlp().w2()));
             return;
         }
         int d = c.hiddenSize();
@@ -425,15 +423,21 @@ public final class HfConverter {
         }
     }
 
-    private static OptionalInt tokenId(Json config, Json generation, String key)
+    private static OptionalInt tokenId(
+            JsonFields<ConversionException> config,
+            JsonFields<ConversionException> generation,
+            String key)
             throws ConversionException {
         List<Integer> ids = tokenIds(config, generation, key);
         return ids.isEmpty() ? OptionalInt.empty() : OptionalInt.of(ids.get(0));
     }
 
-    private static List<Integer> tokenIds(Json config, Json generation, String key)
+    private static List<Integer> tokenIds(
+            JsonFields<ConversionException> config,
+            JsonFields<ConversionException> generation,
+            String key)
             throws ConversionException {
-        Json j =
+        JsonFields<ConversionException> j =
                 config.has(key)
                         ? config
                         : generation != null && generation.has(key) ? generation : null;

@@ -1,5 +1,6 @@
 package ai.ttt.convert;
 
+import ai.ttt.block.JsonFields;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.ModelDirectory.Tensor;
 import ai.ttt.block.NormPlacement;
@@ -41,32 +42,6 @@ public final class OfficialConverter {
     private static final String BLOCKS = ROOT + "h.blocks.";
     private static final String PRIMES = ROOT + "h.prime_storage.";
 
-    /** Per-layer tensors: our name suffix → official stacked name. */
-    private static final String[][] LAYER_TENSORS = {
-        {"attn_norm.weight", BLOCKS + "seq_norm.weight"},
-        {"attn_post_norm.weight", BLOCKS + "seq_post_norm.weight"},
-        {"mlp_norm.weight", BLOCKS + "ffn_norm.weight"},
-        {"mlp_post_norm.weight", BLOCKS + "ffn_post_norm.weight"},
-        {"attn.wq.weight", BLOCKS + "seq_modeling_block.wq.weight"},
-        {"attn.wk.weight", BLOCKS + "seq_modeling_block.wk.weight"},
-        {"attn.wv.weight", BLOCKS + "seq_modeling_block.wv.weight"},
-        {"attn.wo.weight", BLOCKS + "seq_modeling_block.wo.weight"},
-        {"attn.q_norm.weight", BLOCKS + "seq_modeling_block.q_norm.weight"},
-        {"attn.k_norm.weight", BLOCKS + "seq_modeling_block.k_norm.weight"},
-        {"mlp.w1.weight", BLOCKS + "feed_forward.w1.weight"},
-        {"mlp.w3.weight", BLOCKS + "feed_forward.w3.weight"},
-        {"mlp.w2.weight", BLOCKS + "feed_forward.w2.weight"},
-    };
-
-    /** Prime tensors: our name suffix → official stacked name (indexed by prime j). */
-    private static final String[][] PRIME_TENSORS = {
-        {"prime_norm.weight", PRIMES + "ffn_prime_norm.weight"},
-        {"prime_post_norm.weight", PRIMES + "ffn_prime_post_norm.weight"},
-        {"prime_mlp.w1.weight", PRIMES + "feed_forward_prime.w1.weight"},
-        {"prime_mlp.w3.weight", PRIMES + "feed_forward_prime.w3.weight"},
-        {"prime_mlp.w2.weight", PRIMES + "feed_forward_prime.w2.weight"},
-    };
-
     private OfficialConverter() {}
 
     /**
@@ -92,7 +67,7 @@ public final class OfficialConverter {
     }
 
     static TttConfig config(JsonObject o, Path file, ConvertOptions options) throws IOException {
-        Json j = new Json(o, file);
+        JsonFields<ConversionException> j = ConversionException.fields(o, file);
         boolean pre = j.bool("pre_norm", true);
         boolean post = j.bool("post_norm", true);
         if (!pre) {
@@ -105,14 +80,7 @@ public final class OfficialConverter {
         }
         int hidden = j.integer("hidden_size");
         int heads = j.integer("num_attention_heads");
-        if (hidden % heads != 0) {
-            throw new ConversionException(
-                    file
-                            + ": hidden_size "
-                            + hidden
-                            + " is not divisible by num_attention_heads "
-                            + heads);
-        }
+        int headDim = ConversionException.impliedHeadDim(hidden, heads, file);
         int intermediate = j.integer("intermediate_size");
         List<Integer> bos = j.integers("bos_token_id");
         return TttConfig.officialLayout()
@@ -121,7 +89,7 @@ public final class OfficialConverter {
                 .intermediateSize(intermediate)
                 .numLayers(j.integer("num_hidden_layers"))
                 .numHeads(heads)
-                .headDim(hidden / heads)
+                .headDim(headDim)
                 .ropeTheta(j.number("rope_theta"))
                 .qkNorm(j.bool("qk_norm", true))
                 .normPlacement(post ? NormPlacement.SANDWICH : NormPlacement.PRE)
@@ -155,24 +123,47 @@ public final class OfficialConverter {
         int layers = c.numLayers();
         int prefix = c.numPrefixLayers();
         for (int i = 0; i < layers; i++) {
-            for (String[] m : LAYER_TENSORS) {
-                String name = TensorNames.layer(i, m[0]);
-                if (expected.containsKey(name)) {
-                    out.put(name, slice(ckpt, m[1], i, layers, expected.get(name), used));
+            TensorNames.Layer n = TensorNames.layer(c, i);
+            // Our name → the official stacked name (indexed by layer), for the tensors we have.
+            String[][] layer = {
+                {n.attnNorm(), BLOCKS + "seq_norm.weight"},
+                {n.attnPostNorm(), BLOCKS + "seq_post_norm.weight"},
+                {n.mlpNorm(), BLOCKS + "ffn_norm.weight"},
+                {n.mlpPostNorm(), BLOCKS + "ffn_post_norm.weight"},
+                {n.wq(), BLOCKS + "seq_modeling_block.wq.weight"},
+                {n.wk(), BLOCKS + "seq_modeling_block.wk.weight"},
+                {n.wv(), BLOCKS + "seq_modeling_block.wv.weight"},
+                {n.wo(), BLOCKS + "seq_modeling_block.wo.weight"},
+                {n.qNorm(), BLOCKS + "seq_modeling_block.q_norm.weight"},
+                {n.kNorm(), BLOCKS + "seq_modeling_block.k_norm.weight"},
+                {n.mlp().w1(), BLOCKS + "feed_forward.w1.weight"},
+                {n.mlp().w3(), BLOCKS + "feed_forward.w3.weight"},
+                {n.mlp().w2(), BLOCKS + "feed_forward.w2.weight"},
+            };
+            for (String[] m : layer) {
+                if (m[0] != null) {
+                    out.put(m[0], slice(ckpt, m[1], i, layers, expected.get(m[0]), used));
                 }
             }
-            if (c.hasPrime(i)) {
-                for (String[] m : PRIME_TENSORS) {
-                    String name = TensorNames.layer(i, m[0]);
-                    if (expected.containsKey(name)) {
+            if (n.prime() != null) {
+                // Prime tensors are stacked over the prime layers only (indexed by i − prefix).
+                String[][] prime = {
+                    {n.primeNorm(), PRIMES + "ffn_prime_norm.weight"},
+                    {n.primePostNorm(), PRIMES + "ffn_prime_post_norm.weight"},
+                    {n.prime().w1(), PRIMES + "feed_forward_prime.w1.weight"},
+                    {n.prime().w3(), PRIMES + "feed_forward_prime.w3.weight"},
+                    {n.prime().w2(), PRIMES + "feed_forward_prime.w2.weight"},
+                };
+                for (String[] m : prime) {
+                    if (m[0] != null) {
                         out.put(
-                                name,
+                                m[0],
                                 slice(
                                         ckpt,
                                         m[1],
                                         i - prefix,
                                         c.numPrimeLayers(),
-                                        expected.get(name),
+                                        expected.get(m[0]),
                                         used));
                     }
                 }

@@ -85,7 +85,7 @@ final class DecodeLoop {
             if (generatedCount > 0) {
                 writeNext(generated[generatedCount - 1]);
             }
-            float[] logits = steps.next().singletonOrThrow().toFloatArray();
+            float[] logits = TttModels.toFloats(steps.next().singletonOrThrow());
             int id = choose(logits);
             add(id);
             if (eos.contains((long) id)) {

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.SequenceState;
-import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.nn.TttLanguageModel;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -66,10 +65,7 @@ public final class DecodeSteps implements Iterator<NDList>, AutoCloseable {
             TttLanguageModel model, NDArray prompt, NDArray next, boolean testTimeTraining) {
         int batch = (int) prompt.getShape().get(0);
         SequenceState state =
-                SequenceState.create(
-                        model,
-                        batch,
-                        testTimeTraining ? StateOptions.inference() : StateOptions.withoutTtt());
+                SequenceState.create(model, batch, SequenceReader.stateOptions(testTimeTraining));
         return new DecodeSteps(state, true, prompt, null, next, prompt.getManager());
     }
 

@@ -1,8 +1,12 @@
 package ai.ttt.translators;
 
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What a generation does: how many tokens, how they are sampled, when to stop.
@@ -79,6 +83,72 @@ public record GenerationOptions(
 
     /** Argument name: a {@link TokenSelector} object. */
     public static final String TOKEN_SELECTOR = "tokenSelector";
+
+    /**
+     * Every argument name {@link #withArguments} reads: the camelCase names above and the
+     * snake_case serving aliases ({@code max_new_tokens}, {@code top_k}, {@code top_p}, {@code
+     * repetition_penalty}, {@code stop_sequences}, {@code eos_token_id}, {@code do_sample}).
+     */
+    public static final Set<String> ARGUMENT_NAMES =
+            Collections.unmodifiableSet(
+                    new TreeSet<>(
+                            List.of(
+                                    MAX_NEW_TOKENS,
+                                    "max_new_tokens",
+                                    TEMPERATURE,
+                                    "do_sample",
+                                    TOP_K,
+                                    "top_k",
+                                    TOP_P,
+                                    "top_p",
+                                    REPETITION_PENALTY,
+                                    "repetition_penalty",
+                                    SEED,
+                                    STOP,
+                                    "stop_sequences",
+                                    EOS_IDS,
+                                    "eos_token_id",
+                                    TTT,
+                                    TOKEN_SELECTOR)));
+
+    /**
+     * The names a request's {@code "parameters"} may carry ({@link TttServingTranslator}): those of
+     * {@link #ARGUMENT_NAMES} but {@value #TOKEN_SELECTOR}, which is no JSON value.
+     * Text-generation-inference parameters this model does not implement ({@code num_beams}, {@code
+     * details}, {@code typical_p}, …) are not among them, so a request using one is refused instead
+     * of silently generating something else.
+     */
+    public static final Set<String> REQUEST_PARAMETER_NAMES =
+            without(ARGUMENT_NAMES, TOKEN_SELECTOR);
+
+    private static Set<String> without(Set<String> names, String name) {
+        Set<String> rest = new TreeSet<>(names);
+        rest.remove(name);
+        return Collections.unmodifiableSet(rest);
+    }
+
+    /**
+     * Refuses names that are not in {@code known}: a misspelt option ({@code max_new_tokenz}) would
+     * otherwise be ignored and the default used without a word.
+     *
+     * @param names the names given
+     * @param known the names understood
+     * @param what what the names are, for the message ("argument", "request parameter")
+     * @throws IllegalArgumentException naming the first unknown name and listing the known ones
+     */
+    public static void requireKnown(Collection<String> names, Set<String> known, String what) {
+        for (String n : names) {
+            if (!known.contains(n)) {
+                throw new IllegalArgumentException(
+                        "unknown "
+                                + what
+                                + " \""
+                                + n
+                                + "\"; known: "
+                                + String.join(", ", new TreeSet<>(known)));
+            }
+        }
+    }
 
     /** Default maximum number of new tokens. */
     public static final int DEFAULT_MAX_NEW_TOKENS = 64;

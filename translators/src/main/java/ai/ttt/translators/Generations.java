@@ -9,6 +9,9 @@ import ai.ttt.block.nn.TttLanguageModel;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /** What the generation translators share: requests, the non-streaming run, streaming sources. */
@@ -21,6 +24,35 @@ final class Generations {
 
     /** One prompt's plan, kept between processInput and processOutput. */
     record Request(long[] promptIds, GenerationOptions options) {}
+
+    /**
+     * A generation the block's forward pass runs ({@link #generate}): what the translator planned
+     * (tokenizer, prompt, options), and the result once the block has run it. The block receives
+     * only arrays, so the translator registers the plan under an id and passes the id as the array
+     * {@value TttStreamingBlock#PLAN}; the plan leaves the registry when the prediction's manager
+     * closes, whether or not the block ran it.
+     */
+    static final class Plan implements AutoCloseable {
+        private final long id;
+        private final TttTokenizer tokenizer;
+        private final Request request;
+        private volatile Result result;
+
+        private Plan(long id, TttTokenizer tokenizer, Request request) {
+            this.id = id;
+            this.tokenizer = tokenizer;
+            this.request = request;
+        }
+
+        @Override
+        public void close() {
+            PLANS.remove(id);
+        }
+    }
+
+    private static final Map<Long, Plan> PLANS = new ConcurrentHashMap<>();
+    private static final AtomicLong PLAN_IDS = new AtomicLong();
+    private static final String PLAN = "ai.ttt.generation.plan";
 
     /** A finished generation. */
     record Result(List<String> pieces, FinishReason reason) {
@@ -59,9 +91,49 @@ final class Generations {
             ttt.setName(TttStreamingBlock.TTT);
             list.add(ttt);
         }
-        ctx.setAttachment(REQUEST, new Request(ids, o));
+        Request request = new Request(ids, o);
+        Plan plan = new Plan(PLAN_IDS.incrementAndGet(), tokenizer, request);
+        PLANS.put(plan.id, plan);
+        m.attachInternal(PLAN + "-" + plan.id, plan);
+        NDArray planId = m.create(plan.id);
+        planId.setName(TttStreamingBlock.PLAN);
+        list.add(planId);
+        ctx.setAttachment(REQUEST, request);
+        ctx.setAttachment(PLAN, plan);
         ctx.setAttachment(NEXT, list.get(1));
         return list;
+    }
+
+    /**
+     * Runs the generation planned for a request, inside the block's forward pass: reads the prompt,
+     * then decodes token by token until EOS, a stop string or the token limit.
+     *
+     * @param lm the language model
+     * @param inputs {@code tokens [1, n]}, {@code next [1, 1]}, the plan id and optionally {@code
+     *     ttt}
+     * @return {@code generated [k]}: the generated ids (EOS included), on the prompt's manager
+     */
+    static NDList generate(TttLanguageModel lm, NDList inputs) {
+        long id = inputs.get(TttStreamingBlock.PLAN).getLong();
+        Plan plan = PLANS.get(id);
+        if (plan == null) {
+            throw new IllegalStateException(
+                    "no generation planned under id " + id + " (the prediction has ended)");
+        }
+        NDArray tokens = inputs.get(TttStreamingBlock.TOKENS);
+        NDArray next = inputs.get(TttStreamingBlock.NEXT);
+        GenerationOptions o = plan.request.options();
+        try (DecodeSteps steps = DecodeSteps.start(lm, tokens, next, o.testTimeTraining())) {
+            DecodeLoop loop = loop(lm, plan.tokenizer, plan.request, steps, next);
+            List<String> pieces = new ArrayList<>();
+            for (String p = loop.nextPiece(); p != null; p = loop.nextPiece()) {
+                pieces.add(p);
+            }
+            plan.result = new Result(pieces, loop.finishReason());
+            NDArray generated = tokens.getManager().create(loop.generatedIds());
+            generated.setName(TttStreamingBlock.GENERATED);
+            return new NDList(generated);
+        }
     }
 
     static Request request(TranslatorContext ctx) {
@@ -73,12 +145,11 @@ final class Generations {
     }
 
     static DecodeLoop loop(
-            TranslatorContext ctx,
+            TttLanguageModel lm,
             TttTokenizer tokenizer,
             Request request,
             Iterator<NDList> steps,
             NDArray next) {
-        TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
         GenerationOptions o = request.options();
         return new DecodeLoop(
                 tokenizer,
@@ -90,24 +161,21 @@ final class Generations {
                 next);
     }
 
-    /** Runs a whole generation on the request the block passed through. */
-    static Result run(TranslatorContext ctx, TttTokenizer tokenizer, NDList request) {
-        Request r = request(ctx);
-        TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
-        NDArray next = request.get(TttStreamingBlock.NEXT);
-        try (DecodeSteps steps =
-                DecodeSteps.start(
-                        lm,
-                        request.get(TttStreamingBlock.TOKENS),
-                        next,
-                        r.options().testTimeTraining())) {
-            DecodeLoop loop = loop(ctx, tokenizer, r, steps, next);
-            List<String> pieces = new ArrayList<>();
-            for (String p = loop.nextPiece(); p != null; p = loop.nextPiece()) {
-                pieces.add(p);
-            }
-            return new Result(pieces, loop.finishReason());
+    /**
+     * Returns the result of the generation the block's forward pass ran for this prediction.
+     *
+     * @throws IllegalStateException if the block did not run it (a block other than {@link
+     *     TttStreamingBlock})
+     */
+    static Result result(TranslatorContext ctx) {
+        Object p = ctx.getAttachment(PLAN);
+        Result r = p instanceof Plan ? ((Plan) p).result : null;
+        if (r == null) {
+            throw new IllegalStateException(
+                    "the model's block did not run the generation (its forward pass must be"
+                            + " TttStreamingBlock's)");
         }
+        return r;
     }
 
     /** Pieces pulled from the block's stream; closing closes the stream (state and context). */
@@ -122,7 +190,13 @@ final class Generations {
             this.stream = stream;
             // processInput created the request; its "next" array is the one the block reads.
             NDArray next = nextArray(ctx);
-            this.loop = loop(ctx, tokenizer, r, stream.iterator(), next);
+            this.loop =
+                    loop(
+                            TttModels.languageModel(ctx.getBlock()),
+                            tokenizer,
+                            r,
+                            stream.iterator(),
+                            next);
         }
 
         void owner(TextStream s) {

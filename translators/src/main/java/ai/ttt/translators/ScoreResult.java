@@ -25,7 +25,9 @@ public record ScoreResult(long[] tokenIds, float[] tokenNll, boolean testTimeTra
     }
 
     /**
-     * Returns the number of scored tokens.
+     * Returns the number of scored tokens: every token read but the first (BOS when the model has
+     * one), which has no prediction. {@code ttt score}'s {@code "tokens"} and ttt-spark's {@code
+     * score.tokens} mean the same count.
      *
      * @return the count
      */

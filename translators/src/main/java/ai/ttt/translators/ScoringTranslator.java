@@ -6,9 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
-import ai.ttt.block.engine.FeedResult;
-import ai.ttt.block.engine.SequenceState;
-import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.nn.TttLanguageModel;
 import java.util.Arrays;
 import java.util.Map;
@@ -70,40 +67,39 @@ public class ScoringTranslator implements NoBatchifyTranslator<String, ScoreResu
                     "need at least 2 tokens to score (BOS counts), got " + ids.length);
         }
         ctx.setAttachment(IDS, ids);
-        return new NDList(); // the Predictor runs no forward pass; processOutput reads the text
+        NDManager m = ctx.getNDManager();
+        NDArray tokens = m.create(ids, new Shape(1, ids.length));
+        tokens.setName(TttStreamingBlock.TOKENS);
+        NDArray score = m.create(true);
+        score.setName(TttStreamingBlock.SCORE);
+        NDArray ttt = m.create(testTimeTraining);
+        ttt.setName(TttStreamingBlock.TTT);
+        return new NDList(tokens, score, ttt); // the block's forward reads and scores the text
     }
 
     /** {@inheritDoc} */
     @Override
     public ScoreResult processOutput(TranslatorContext ctx, NDList list) {
         long[] ids = (long[]) ctx.getAttachment(IDS);
-        TttLanguageModel lm = TttModels.languageModel(ctx.getBlock());
-        return score(lm, ids, testTimeTraining, ctx.getNDManager());
+        float[] nll = TttModels.toFloats(list.singletonOrThrow());
+        return new ScoreResult(Arrays.copyOfRange(ids, 1, ids.length), nll, testTimeTraining);
     }
 
     /**
-     * Reads a token sequence from the start and returns each token's NLL.
+     * Reads a token sequence from the start with a {@link SequenceReader} (as sessions and {@code
+     * ttt score} do, so all three agree bitwise) and returns each token's NLL: the forward pass of
+     * {@link TttStreamingBlock} for a scoring request.
      *
      * @param lm the model
-     * @param ids the tokens (BOS included if wanted)
+     * @param tokens {@code [1, n]} int64, BOS included if wanted; the result is created on its
+     *     manager
      * @param testTimeTraining whether to learn while reading
-     * @param manager a scratch manager (nothing is left in it)
-     * @return the scores of tokens 1 … n−1
+     * @return {@code [nll [1, n − 1]]}: the NLL of tokens 1 … n−1
      */
-    static ScoreResult score(
-            TttLanguageModel lm, long[] ids, boolean testTimeTraining, NDManager manager) {
-        try (NDManager scratch = manager.newSubManager();
-                SequenceState state =
-                        SequenceState.create(
-                                lm,
-                                1,
-                                testTimeTraining
-                                        ? StateOptions.inference()
-                                        : StateOptions.withoutTtt())) {
-            NDArray tokens = scratch.create(ids, new Shape(1, ids.length));
-            FeedResult r = state.feed(tokens, scratch, false);
-            float[] nll = r.targetNll().toFloatArray();
-            return new ScoreResult(Arrays.copyOfRange(ids, 1, ids.length), nll, testTimeTraining);
+    static NDList score(TttLanguageModel lm, NDArray tokens, boolean testTimeTraining) {
+        try (SequenceReader reader = SequenceReader.create(lm, testTimeTraining)) {
+            float[] nll = reader.read(tokens.toLongArray(), null);
+            return new NDList(tokens.getManager().create(nll, new Shape(1, nll.length)));
         }
     }
 }

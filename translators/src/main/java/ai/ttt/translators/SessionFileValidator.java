@@ -1,7 +1,6 @@
 package ai.ttt.translators;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.engine.SequenceState;
@@ -173,21 +172,26 @@ final class SessionFileValidator {
      * @throws InvalidFileException if a value is not finite
      */
     void checkLastLogits(NDArray logits) throws InvalidFileException {
-        try (NDManager scratch = logits.getManager().newSubManager()) {
-            NDArray wide = logits.toType(DataType.FLOAT64, false);
-            wide.attach(scratch);
-            double[] values = wide.toDoubleArray();
-            for (int i = 0; i < values.length; i++) {
-                if (!Double.isFinite(values[i])) {
-                    throw refuse(
-                            "tensor "
-                                    + quoted(LAST_LOGITS)
-                                    + " holds "
-                                    + values[i]
-                                    + " at flat index "
-                                    + i
-                                    + "; a session holds only finite values");
-                }
+        // An fp64 session's logits are float64 already, and toType to the same type returns the
+        // array itself: converting only other types keeps them from being closed with the copy.
+        double[] values;
+        if (logits.getDataType() == DataType.FLOAT64) {
+            values = logits.toDoubleArray();
+        } else {
+            try (NDArray wide = logits.toType(DataType.FLOAT64, false)) {
+                values = wide.toDoubleArray();
+            }
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (!Double.isFinite(values[i])) {
+                throw refuse(
+                        "tensor "
+                                + quoted(LAST_LOGITS)
+                                + " holds "
+                                + values[i]
+                                + " at flat index "
+                                + i
+                                + "; a session holds only finite values");
             }
         }
     }

@@ -44,7 +44,7 @@ public class StreamingTextGenerationTranslator
     /** {@inheritDoc} */
     @Override
     public TextStream processOutput(TranslatorContext ctx, NDList list) {
-        Generations.Result r = Generations.run(ctx, tokenizer, list);
+        Generations.Result r = Generations.result(ctx);
         return TextStream.of(r.pieces(), r.reason());
     }
 

@@ -57,6 +57,6 @@ public class TextGenerationTranslator implements NoBatchifyTranslator<String, St
     /** {@inheritDoc} */
     @Override
     public String processOutput(TranslatorContext ctx, NDList list) {
-        return Generations.run(ctx, tokenizer, list).text();
+        return Generations.result(ctx).text();
     }
 }

@@ -1,7 +1,9 @@
 package ai.ttt.translators;
 
 import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -95,6 +97,23 @@ public final class TttModels {
         withBos[0] = config.bosTokenId().getAsInt();
         System.arraycopy(ids, 0, withBos, 1, ids.length);
         return withBos;
+    }
+
+    /**
+     * Copies logits or NLLs to the host as float32, whatever the compute precision: fp64 models
+     * produce float64 arrays, which {@link NDArray#toFloatArray()} refuses, and everything the host
+     * does with them (sampling, JSON, {@link ScoreResult}) is in float32.
+     *
+     * @param values a floating-point array of any shape (float16, float32 or float64)
+     * @return its values in row-major order, as float32
+     */
+    public static float[] toFloats(NDArray values) {
+        if (values.getDataType() == DataType.FLOAT32) {
+            return values.toFloatArray();
+        }
+        try (NDArray f = values.toType(DataType.FLOAT32, false)) {
+            return f.toFloatArray();
+        }
     }
 
     /**

@@ -32,7 +32,9 @@ import java.util.stream.Stream;
  * text-generation-inference: {@code {"inputs": "prompt", "parameters": {"max_new_tokens": 32,
  * "temperature": 0.7, "top_k": 40, "top_p": 0.9, "repetition_penalty": 1.1, "seed": 1, "stop":
  * ["\n\n"], "do_sample": true}}} (camelCase names as in {@link GenerationOptions} work too).
- * Parameters override the model's arguments for that request.
+ * Parameters override the model's arguments for that request; a parameter this model does not
+ * implement ({@code num_beams}, {@code details}, {@code typical_p}, …) is refused with the list of
+ * known ones ({@link GenerationOptions#REQUEST_PARAMETER_NAMES}).
  *
  * <p>The response is JSON {@code {"generated_text": "…", "finish_reason": "eos|stop|length"}}. With
  * {@code streamingPredict}, the output's data is a stream of UTF-8 text chunks, each a whole number
@@ -87,7 +89,12 @@ public class TttServingTranslator
                 if (!params.isJsonObject()) {
                     throw new IllegalArgumentException("\"parameters\" must be a JSON object");
                 }
-                o = o.withArguments(toMap(params.getAsJsonObject()));
+                Map<String, Object> values = toMap(params.getAsJsonObject());
+                GenerationOptions.requireKnown(
+                        params.getAsJsonObject().keySet(),
+                        GenerationOptions.REQUEST_PARAMETER_NAMES,
+                        "request parameter");
+                o = o.withArguments(values);
             }
         }
         return Generations.prepare(ctx, tokenizer, prompt, o);
@@ -96,7 +103,7 @@ public class TttServingTranslator
     /** {@inheritDoc} */
     @Override
     public Output processOutput(TranslatorContext ctx, NDList list) {
-        Generations.Result r = Generations.run(ctx, tokenizer, list);
+        Generations.Result r = Generations.result(ctx);
         JsonObject json = new JsonObject();
         json.addProperty("generated_text", r.text());
         json.addProperty("finish_reason", r.reason().name().toLowerCase(Locale.ROOT));

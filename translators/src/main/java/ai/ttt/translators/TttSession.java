@@ -5,9 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.ttt.block.TttConfig;
-import ai.ttt.block.engine.FeedResult;
 import ai.ttt.block.engine.SequenceState;
-import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.OwnedFiles;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -58,17 +56,9 @@ public final class TttSession implements AutoCloseable {
                     Pattern.compile(Pattern.quote(STATE_FILE) + "|" + Pattern.quote(SESSION_FILE)),
                     SESSION_FILE);
 
-    /** Reports how far reading has got. */
+    /** Reports how far reading a document has got (tokens read so far, tokens in it). */
     @FunctionalInterface
-    public interface ProgressListener {
-        /**
-         * Called after each piece of a document is read.
-         *
-         * @param done tokens read so far of this document
-         * @param total tokens of this document
-         */
-        void progress(long done, long total);
-    }
+    public interface ProgressListener extends SequenceReader.ProgressListener {}
 
     private final TttLanguageModel model;
     private final TttTokenizer tokenizer;
@@ -76,15 +66,14 @@ public final class TttSession implements AutoCloseable {
     private final boolean[] allowed;
     private final boolean testTimeTraining;
     private final NDManager manager;
-    private SequenceState state;
-    private NDArray lastLogits;
+    private final SequenceReader reader;
     private long[] tail = new long[0];
     private final StringBuilder textTail = new StringBuilder();
 
     private TttSession(
             TttLanguageModel model,
             TttTokenizer tokenizer,
-            SequenceState state,
+            SequenceReader reader,
             boolean testTimeTraining) {
         this.model = model;
         this.tokenizer = tokenizer;
@@ -92,7 +81,7 @@ public final class TttSession implements AutoCloseable {
         this.allowed = tokenizer.decodableMask(config.vocabSize());
         this.testTimeTraining = testTimeTraining;
         this.manager = model.manager().newSubManager();
-        this.state = state;
+        this.reader = reader;
     }
 
     /**
@@ -121,12 +110,7 @@ public final class TttSession implements AutoCloseable {
         Objects.requireNonNull(tokenizer, "tokenizer");
         tokenizer.requireFits(model.config().vocabSize());
         return new TttSession(
-                model, tokenizer, newState(model, testTimeTraining), testTimeTraining);
-    }
-
-    private static SequenceState newState(TttLanguageModel model, boolean ttt) {
-        return SequenceState.create(
-                model, 1, ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+                model, tokenizer, SequenceReader.create(model, testTimeTraining), testTimeTraining);
     }
 
     /**
@@ -148,7 +132,7 @@ public final class TttSession implements AutoCloseable {
      */
     public long ingest(String text, ProgressListener listener) {
         long[] ids = encode(text);
-        read(ids, listener, null);
+        read(ids, listener);
         appendText(text);
         return ids.length;
     }
@@ -162,19 +146,10 @@ public final class TttSession implements AutoCloseable {
      */
     public ScoreResult score(String text) {
         long[] ids = encode(text);
-        boolean first = state.position() == 0;
-        float[] nll = new float[ids.length];
-        int[] filled = {0};
-        read(
-                ids,
-                null,
-                part -> {
-                    System.arraycopy(part, 0, nll, filled[0], part.length);
-                    filled[0] += part.length;
-                });
+        float[] nll = read(ids, null);
         appendText(text);
-        long[] scored = first ? Arrays.copyOfRange(ids, 1, ids.length) : ids;
-        return new ScoreResult(scored, Arrays.copyOf(nll, filled[0]), testTimeTraining);
+        long[] scored = Arrays.copyOfRange(ids, ids.length - nll.length, ids.length);
+        return new ScoreResult(scored, nll, testTimeTraining);
     }
 
     /**
@@ -184,10 +159,10 @@ public final class TttSession implements AutoCloseable {
      * @throws IllegalStateException if nothing has been read yet
      */
     public float[] nextTokenLogits() {
-        if (lastLogits == null) {
+        if (reader.lastLogits() == null) {
             throw new IllegalStateException("the session has not read anything yet");
         }
-        return lastLogits.toFloatArray();
+        return TttModels.toFloats(reader.lastLogits());
     }
 
     /**
@@ -238,12 +213,12 @@ public final class TttSession implements AutoCloseable {
     public String generate(String prompt, GenerationOptions options, Consumer<String> onText) {
         Objects.requireNonNull(options, "options");
         long[] ids = encode(prompt);
-        if (ids.length == 0 && lastLogits == null) {
+        if (ids.length == 0 && reader.lastLogits() == null) {
             throw new IllegalArgumentException(
                     "empty prompt: the session has read nothing and the model has no BOS token");
         }
         if (options.maxNewTokens() == 0) {
-            read(ids, null, null);
+            read(ids, null);
             appendText(prompt);
             return "";
         }
@@ -255,9 +230,9 @@ public final class TttSession implements AutoCloseable {
             long[] context = concat(tail, ids);
             try (DecodeSteps steps =
                     DecodeSteps.resume(
-                            state,
+                            reader.state(),
                             promptArray,
-                            promptArray == null ? lastLogits : null,
+                            promptArray == null ? reader.lastLogits() : null,
                             next,
                             call)) {
                 DecodeLoop loop =
@@ -279,7 +254,7 @@ public final class TttSession implements AutoCloseable {
                     loop.writePending();
                     steps.next();
                 }
-                keepLastLogits(steps.lastLogits());
+                reader.keepLastLogits(steps.lastLogits());
                 long[] generated = loop.generatedIds();
                 if (!loop.lastTokenPending() && generated.length > 0) {
                     generated = Arrays.copyOf(generated, generated.length - 1); // EOS not read
@@ -292,43 +267,19 @@ public final class TttSession implements AutoCloseable {
         return text.toString();
     }
 
-    /** Reads ids in pieces; {@code nllSink} receives each piece's token NLLs. */
-    private void read(long[] ids, ProgressListener listener, Consumer<float[]> nllSink) {
+    /** Reads ids through the reader; returns the NLL of each that had a prediction. */
+    private float[] read(long[] ids, ProgressListener listener) {
         if (ids.length == 0) {
-            return;
+            return new float[0];
         }
-        int piece = 8 * config.miniBatchSize();
-        for (int start = 0; start < ids.length; start += piece) {
-            int end = Math.min(ids.length, start + piece);
-            try (NDManager scratch = manager.newSubManager()) {
-                NDArray tokens =
-                        scratch.create(
-                                Arrays.copyOfRange(ids, start, end), new Shape(1, end - start));
-                FeedResult r = state.feed(tokens, scratch, false);
-                if (nllSink != null && r.targetNll() != null) {
-                    nllSink.accept(r.targetNll().toFloatArray());
-                }
-                keepLastLogits(r.lastLogits());
-            }
-            if (listener != null) {
-                listener.progress(end, ids.length);
-            }
-        }
+        float[] nll = reader.read(ids, listener);
         appendIds(ids);
-    }
-
-    private void keepLastLogits(NDArray logits) {
-        NDArray kept = logits.duplicate();
-        kept.attach(manager);
-        if (lastLogits != null) {
-            lastLogits.close();
-        }
-        lastLogits = kept;
+        return nll;
     }
 
     private long[] encode(String text) {
         Objects.requireNonNull(text, "text");
-        if (state.position() == 0) {
+        if (reader.position() == 0) {
             return TttModels.encodeStart(tokenizer, config, text);
         }
         return text.isEmpty() ? new long[0] : tokenizer.encode(text);
@@ -365,7 +316,7 @@ public final class TttSession implements AutoCloseable {
      * @return the position of the next token
      */
     public long position() {
-        return state.position();
+        return reader.position();
     }
 
     /**
@@ -388,13 +339,7 @@ public final class TttSession implements AutoCloseable {
 
     /** Forgets everything: back to an empty session (fast weights at W0). */
     public void reset() {
-        SequenceState fresh = newState(model, testTimeTraining);
-        state.close();
-        state = fresh;
-        if (lastLogits != null) {
-            lastLogits.close();
-            lastLogits = null;
-        }
+        reader.reset();
         tail = new long[0];
         textTail.setLength(0);
     }
@@ -416,10 +361,10 @@ public final class TttSession implements AutoCloseable {
                 dir,
                 SESSION_FILES,
                 staging -> {
-                    state.save(staging.resolve(STATE_FILE));
+                    reader.state().save(staging.resolve(STATE_FILE));
                     SafetensorsWriter w = new SafetensorsWriter();
                     w.putMetadata(SessionFileValidator.VERSION, SESSION_VERSION);
-                    w.putMetadata(SessionFileValidator.POSITION, Long.toString(state.position()));
+                    w.putMetadata(SessionFileValidator.POSITION, Long.toString(reader.position()));
                     w.putMetadata(
                             SessionFileValidator.TEST_TIME_TRAINING,
                             Boolean.toString(testTimeTraining));
@@ -430,8 +375,8 @@ public final class TttSession implements AutoCloseable {
                                 scratch.create(tail.length == 0 ? new long[] {-1} : tail));
                         w.putMetadata(
                                 SessionFileValidator.TAIL_COUNT, Integer.toString(tail.length));
-                        if (lastLogits != null) {
-                            w.add(SessionFileValidator.LAST_LOGITS, lastLogits);
+                        if (reader.lastLogits() != null) {
+                            w.add(SessionFileValidator.LAST_LOGITS, reader.lastLogits());
                         }
                         w.write(staging.resolve(SESSION_FILE));
                     }
@@ -460,25 +405,25 @@ public final class TttSession implements AutoCloseable {
         }
         Path stateFile = dir.resolve(STATE_FILE);
         SequenceState state = SequenceState.restore(model, stateFile);
-        TttSession s = null;
+        NDArray logits = null;
         try (SafetensorsFile f = SafetensorsFile.open(sessionFile)) {
             SessionFileValidator rules = new SessionFileValidator(sessionFile, model);
             SessionFileValidator.Session saved = rules.check(f, state, stateFile);
-            s = new TttSession(model, tokenizer, state, saved.testTimeTraining());
-            s.tail = saved.tail();
             if (f.contains(SessionFileValidator.LAST_LOGITS)) {
-                NDArray logits = f.toNDArray(SessionFileValidator.LAST_LOGITS, s.manager);
+                logits = f.toNDArray(SessionFileValidator.LAST_LOGITS, model.manager());
                 rules.checkLastLogits(logits);
-                s.lastLogits = logits;
             }
+            SequenceReader reader =
+                    SequenceReader.restored(model, state, saved.testTimeTraining(), logits);
+            TttSession s = new TttSession(model, tokenizer, reader, saved.testTimeTraining());
+            s.tail = saved.tail();
             s.textTail.append(saved.textTail());
             return s;
         } catch (IOException | RuntimeException e) {
-            if (s != null) {
-                s.close();
-            } else {
-                state.close();
+            if (logits != null) {
+                logits.close();
             }
+            state.close();
             throw e;
         }
     }
@@ -486,7 +431,7 @@ public final class TttSession implements AutoCloseable {
     /** Frees the session's state. Closing twice is fine. */
     @Override
     public void close() {
-        state.close();
+        reader.close();
         manager.close();
     }
 }

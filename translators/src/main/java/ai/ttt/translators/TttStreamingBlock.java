@@ -27,9 +27,13 @@ import java.util.stream.StreamSupport;
  *   <li>{@code [tokens [B, n], next [B, 1]]} (and optionally a boolean scalar named {@value #TTT}):
  *       a generation request. {@link #forwardStream} returns the {@link DecodeSteps}: the first
  *       element is the logits after reading the prompt with test-time training, each later element
- *       the logits after the ids the consumer wrote into {@code next}. {@link #forward} returns
- *       such a request unchanged: autoregressive decoding is not one forward pass, so the
- *       non-streaming translators drive {@link DecodeSteps} themselves.
+ *       the logits after the ids the consumer wrote into {@code next}. With an int64 scalar {@value
+ *       #PLAN} (a plan the generation translators register), {@link #forward} runs the whole
+ *       generation and returns {@code [generated [k]]}, the generated ids; without one it returns
+ *       the request unchanged.
+ *   <li>{@code [tokens [1, n], score]}: {@link #forward} reads the sequence from the start with a
+ *       fresh state (test-time training unless {@value #TTT} is false) and returns {@code [nll [1,
+ *       n − 1]]} float32, the NLL of each token after the first.
  * </ul>
  */
 public final class TttStreamingBlock extends AbstractBlock implements StreamingBlock {
@@ -39,6 +43,15 @@ public final class TttStreamingBlock extends AbstractBlock implements StreamingB
 
     /** Name of the array the consumer writes the next ids into. */
     public static final String NEXT = "next";
+
+    /** Name of the int64 scalar naming a planned generation, which {@link #forward} runs. */
+    public static final String PLAN = "plan";
+
+    /** Name of the array of generated ids {@link #forward} returns for a planned generation. */
+    public static final String GENERATED = "generated";
+
+    /** Name of the marker that makes {@link #forward} score {@code tokens}. */
+    public static final String SCORE = "score";
 
     /** Name of the optional boolean scalar switching test-time training (default on). */
     public static final String TTT = "ttt";
@@ -74,7 +87,12 @@ public final class TttStreamingBlock extends AbstractBlock implements StreamingB
             boolean training,
             PairList<String, Object> params) {
         if (isGenerationRequest(inputs)) {
-            return inputs;
+            // The decoding runs here, in the forward pass, so that DJL's Inference timer measures
+            // it and the translators only encode the prompt and decode the result.
+            return inputs.contains(PLAN) ? Generations.generate(model, inputs) : inputs;
+        }
+        if (inputs.contains(SCORE)) {
+            return ScoringTranslator.score(model, inputs.get(TOKENS), ttt(inputs));
         }
         return model.forward(parameterStore, inputs, training, params);
     }
@@ -119,11 +137,11 @@ public final class TttStreamingBlock extends AbstractBlock implements StreamingB
                             + " [B, 1], got "
                             + inputs);
         }
-        boolean ttt = true;
-        if (inputs.contains(TTT)) {
-            ttt = inputs.get(TTT).getBoolean();
-        }
-        return DecodeSteps.start(model, inputs.get(TOKENS), inputs.get(NEXT), ttt);
+        return DecodeSteps.start(model, inputs.get(TOKENS), inputs.get(NEXT), ttt(inputs));
+    }
+
+    private static boolean ttt(NDList inputs) {
+        return !inputs.contains(TTT) || inputs.get(TTT).getBoolean();
     }
 
     private static boolean isGenerationRequest(NDList inputs) {

@@ -6,7 +6,7 @@ package ai.ttt.block;
  * <p>Supported: {@code "linear"} (every frequency divided by {@code factor}) and {@code "llama3"}
  * (Llama 3.1: low frequencies divided by {@code factor}, high ones kept, a smooth ramp between).
  *
- * @param ropeType {@code "linear"} or {@code "llama3"}
+ * @param ropeType {@link Type#LINEAR} or {@link Type#LLAMA3}
  * @param factor the scaling factor (&gt; 0)
  * @param lowFreqFactor llama3 only: wavelengths above {@code originalMaxPositions / lowFreqFactor}
  *     are fully scaled
@@ -15,14 +15,58 @@ package ai.ttt.block;
  * @param originalMaxPositions llama3 only: the pre-training context length
  */
 public record RopeScaling(
-        String ropeType,
+        Type ropeType,
         double factor,
         double lowFreqFactor,
         double highFreqFactor,
         int originalMaxPositions) {
 
-    /** The rope types this plugin implements. */
-    public static final java.util.List<String> SUPPORTED = java.util.List.of("linear", "llama3");
+    /** The rope types this plugin implements, by their {@code rope_type} in config.json. */
+    public enum Type {
+        /** Every frequency divided by {@code factor}. */
+        LINEAR("linear"),
+        /** Llama 3.1: low frequencies divided by {@code factor}, high ones kept, a ramp between. */
+        LLAMA3("llama3");
+
+        private final String jsonName;
+
+        Type(String jsonName) {
+            this.jsonName = jsonName;
+        }
+
+        /**
+         * Returns the name in config.json.
+         *
+         * @return {@code linear} or {@code llama3}
+         */
+        public String jsonName() {
+            return jsonName;
+        }
+
+        /**
+         * Returns the type of a {@code rope_type} value.
+         *
+         * @param name the value in config.json
+         * @return the type, or {@code null} if this plugin does not implement it
+         */
+        public static Type fromJson(String name) {
+            for (Type t : values()) {
+                if (t.jsonName.equals(name)) {
+                    return t;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The {@code rope_type} values this plugin implements. */
+    public static final java.util.List<String> SUPPORTED =
+            java.util.Arrays.stream(Type.values()).map(Type::jsonName).toList();
+
+    /** Checks the type is given. */
+    public RopeScaling {
+        java.util.Objects.requireNonNull(ropeType, "ropeType");
+    }
 
     /**
      * Creates a linear scaling.
@@ -31,7 +75,7 @@ public record RopeScaling(
      * @return the scaling
      */
     public static RopeScaling linear(double factor) {
-        return new RopeScaling("linear", factor, 0, 0, 0);
+        return new RopeScaling(Type.LINEAR, factor, 0, 0, 0);
     }
 
     /**
@@ -46,7 +90,7 @@ public record RopeScaling(
     public static RopeScaling llama3(
             double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
         return new RopeScaling(
-                "llama3", factor, lowFreqFactor, highFreqFactor, originalMaxPositions);
+                Type.LLAMA3, factor, lowFreqFactor, highFreqFactor, originalMaxPositions);
     }
 
     /**
@@ -75,12 +119,12 @@ public record RopeScaling(
     public double[] apply(double[] inv) {
         double[] out = new double[inv.length];
         switch (ropeType) {
-            case "linear":
+            case LINEAR:
                 for (int j = 0; j < inv.length; j++) {
                     out[j] = inv[j] / factor;
                 }
                 return out;
-            case "llama3":
+            case LLAMA3:
                 double lowWavelen = originalMaxPositions / lowFreqFactor;
                 double highWavelen = originalMaxPositions / highFreqFactor;
                 for (int j = 0; j < inv.length; j++) {
@@ -99,8 +143,7 @@ public record RopeScaling(
                 }
                 return out;
             default:
-                throw new IllegalArgumentException(
-                        "rope_type \"" + ropeType + "\" is not supported; supported: " + SUPPORTED);
+                throw new AssertionError(ropeType);
         }
     }
 }

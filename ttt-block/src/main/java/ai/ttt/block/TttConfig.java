@@ -1,21 +1,10 @@
 package ai.ttt.block;
 
-import ai.ttt.block.io.TextFiles;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.Set;
 
 /**
  * The hyperparameters of a TTT-E2E model: the {@code config.json} of a model directory, parsed once
@@ -80,34 +69,6 @@ public record TttConfig(
 
     /** The format version this code writes and reads. */
     public static final int FORMAT_VERSION = 1;
-
-    private static final Set<String> KEYS =
-            Set.of(
-                    "model_type",
-                    "format_version",
-                    "vocab_size",
-                    "hidden_size",
-                    "intermediate_size",
-                    "prime_intermediate_size",
-                    "num_hidden_layers",
-                    "num_attention_heads",
-                    "num_key_value_heads",
-                    "head_dim",
-                    "rope_theta",
-                    "rope_layout",
-                    "rope_scaling",
-                    "qk_norm",
-                    "attention_bias",
-                    "norm_placement",
-                    "tie_word_embeddings",
-                    "rms_norm_eps",
-                    "sliding_window",
-                    "mini_batch_size",
-                    "num_prime_layers",
-                    "inner_lr",
-                    "inner_grad_clip",
-                    "bos_token_id",
-                    "eos_token_id");
 
     /** Validates every rule; see the class documentation. */
     public TttConfig {
@@ -594,7 +555,7 @@ public record TttConfig(
     }
 
     /**
-     * Reads and validates {@code config.json}.
+     * Reads and validates {@code config.json} ({@link TttConfigJson#load}).
      *
      * @param file the file
      * @return the config
@@ -602,187 +563,61 @@ public record TttConfig(
      * @throws InvalidConfigException naming the file, key and rule if it is invalid
      */
     public static TttConfig load(Path file) throws IOException {
-        try {
-            String text = TextFiles.readUtf8(file);
-            JsonElement root;
-            try {
-                root = StrictJson.parse(text);
-            } catch (JsonParseException e) {
-                throw new InvalidConfigException(
-                        file + ": invalid JSON: " + StrictJson.firstLine(e), e);
-            }
-            if (!root.isJsonObject()) {
-                throw new InvalidConfigException(file + ": expected a JSON object");
-            }
-            return fromJson(root.getAsJsonObject());
-        } catch (InvalidConfigException e) {
-            if (e.getMessage().startsWith(file.toString())) {
-                throw e;
-            }
-            throw new InvalidConfigException(file + ": " + e.getMessage(), e);
-        }
+        return TttConfigJson.load(file);
     }
 
     /**
-     * Parses and validates a config object.
+     * Parses and validates a config object ({@link TttConfigJson#fromJson}).
      *
      * @param o the JSON object of config.json
      * @return the config
      * @throws InvalidConfigException naming the key and rule if it is invalid
      */
     public static TttConfig fromJson(JsonObject o) {
-        for (String key : o.keySet()) {
-            if (!KEYS.contains(key) && !key.startsWith("_")) {
-                throw new InvalidConfigException(
-                        "unknown key \"" + key + "\" (keys starting with _ are free-form notes)");
-            }
-        }
-        String type = string(o, "model_type");
-        if (!MODEL_TYPE.equals(type)) {
-            throw new InvalidConfigException(
-                    "model_type \"" + type + "\" is not \"" + MODEL_TYPE + "\"");
-        }
-        int version = integer(o, "format_version");
-        if (version != FORMAT_VERSION) {
-            throw new InvalidConfigException(
-                    "format_version "
-                            + version
-                            + " is not supported (this build reads "
-                            + FORMAT_VERSION
-                            + ")");
-        }
-        String layoutName = string(o, "rope_layout");
-        RopeLayout layout = RopeLayout.fromJson(layoutName);
-        if (layout == null) {
-            throw new InvalidConfigException(
-                    "rope_layout \""
-                            + layoutName
-                            + "\" must be \"interleaved\" or \"rotate_half\"");
-        }
-        String placementName = string(o, "norm_placement");
-        NormPlacement placement = NormPlacement.fromJson(placementName);
-        if (placement == null) {
-            throw new InvalidConfigException(
-                    "norm_placement \"" + placementName + "\" must be \"pre\" or \"sandwich\"");
-        }
-        int hidden = integer(o, "hidden_size");
-        int heads = integer(o, "num_attention_heads");
-        int headDim;
-        if (o.has("head_dim") && !o.get("head_dim").isJsonNull()) {
-            headDim = integer(o, "head_dim");
-        } else {
-            if (heads > 0 && hidden % heads != 0) {
-                throw new InvalidConfigException(
-                        "hidden_size "
-                                + hidden
-                                + " is not divisible by num_attention_heads "
-                                + heads);
-            }
-            headDim = heads > 0 ? hidden / heads : 0;
-        }
-        return new TttConfig(
-                integer(o, "vocab_size"),
-                hidden,
-                integer(o, "intermediate_size"),
-                integer(o, "prime_intermediate_size"),
-                integer(o, "num_hidden_layers"),
-                heads,
-                integer(o, "num_key_value_heads"),
-                headDim,
-                number(o, "rope_theta"),
-                layout,
-                scaling(o.get("rope_scaling")),
-                bool(o, "qk_norm"),
-                bool(o, "attention_bias"),
-                placement,
-                bool(o, "tie_word_embeddings"),
-                number(o, "rms_norm_eps"),
-                integer(o, "sliding_window"),
-                integer(o, "mini_batch_size"),
-                integer(o, "num_prime_layers"),
-                number(o, "inner_lr"),
-                number(o, "inner_grad_clip"),
-                optionalInt(o, "bos_token_id"),
-                intList(o, "eos_token_id"));
+        return TttConfigJson.fromJson(o);
     }
 
     /**
-     * Returns this config as the JSON object of config.json, keys in a fixed order.
+     * Returns this config as the JSON object of config.json ({@link TttConfigJson#toJson}).
      *
      * @return the JSON object
      */
     public JsonObject toJson() {
-        JsonObject o = new JsonObject();
-        o.addProperty("model_type", MODEL_TYPE);
-        o.addProperty("format_version", FORMAT_VERSION);
-        o.addProperty("vocab_size", vocabSize);
-        o.addProperty("hidden_size", hiddenSize);
-        o.addProperty("intermediate_size", intermediateSize);
-        o.addProperty("prime_intermediate_size", primeIntermediateSize);
-        o.addProperty("num_hidden_layers", numLayers);
-        o.addProperty("num_attention_heads", numHeads);
-        o.addProperty("num_key_value_heads", numKvHeads);
-        o.addProperty("head_dim", headDim);
-        o.addProperty("rope_theta", ropeTheta);
-        o.addProperty("rope_layout", ropeLayout.jsonName());
-        if (ropeScaling == null) {
-            o.add("rope_scaling", JsonNull.INSTANCE);
-        } else {
-            JsonObject s = new JsonObject();
-            s.addProperty("rope_type", ropeScaling.ropeType());
-            s.addProperty("factor", ropeScaling.factor());
-            if ("llama3".equals(ropeScaling.ropeType())) {
-                s.addProperty("low_freq_factor", ropeScaling.lowFreqFactor());
-                s.addProperty("high_freq_factor", ropeScaling.highFreqFactor());
-                s.addProperty(
-                        "original_max_position_embeddings", ropeScaling.originalMaxPositions());
-            }
-            o.add("rope_scaling", s);
-        }
-        o.addProperty("qk_norm", qkNorm);
-        o.addProperty("attention_bias", attentionBias);
-        o.addProperty("norm_placement", normPlacement.jsonName());
-        o.addProperty("tie_word_embeddings", tieWordEmbeddings);
-        o.addProperty("rms_norm_eps", rmsNormEps);
-        o.addProperty("sliding_window", slidingWindow);
-        o.addProperty("mini_batch_size", miniBatchSize);
-        o.addProperty("num_prime_layers", numPrimeLayers);
-        o.addProperty("inner_lr", innerLr);
-        o.addProperty("inner_grad_clip", innerGradClip);
-        if (bosTokenId.isPresent()) {
-            o.addProperty("bos_token_id", bosTokenId.getAsInt());
-        } else {
-            o.add("bos_token_id", JsonNull.INSTANCE);
-        }
-        JsonArray eos = new JsonArray();
-        eosTokenIds.forEach(eos::add);
-        o.add("eos_token_id", eos);
-        return o;
+        return TttConfigJson.toJson(this);
     }
 
     /**
-     * Returns the config.json text (pretty-printed).
+     * Returns the config.json text, pretty-printed ({@link TttConfigJson#toJsonString}).
      *
      * @return the JSON text
      */
     public String toJsonString() {
-        Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
-        return gson.toJson(toJson()) + "\n";
+        return TttConfigJson.toJsonString(this);
+    }
+
+    /**
+     * Returns the head dimension a config without {@code head_dim} implies: {@code hidden_size /
+     * num_attention_heads}. The one place this rule is checked (config.json, both converters).
+     *
+     * @param hidden d
+     * @param heads H
+     * @return d / H
+     * @throws InvalidConfigException if H does not divide d
+     */
+    public static int impliedHeadDim(int hidden, int heads) {
+        if (heads <= 0 || hidden % heads != 0) {
+            throw new InvalidConfigException(
+                    "hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+        }
+        return hidden / heads;
     }
 
     private static void validateScaling(RopeScaling s) {
-        if (!RopeScaling.SUPPORTED.contains(s.ropeType())) {
-            throw new InvalidConfigException(
-                    "rope_scaling.rope_type \""
-                            + s.ropeType()
-                            + "\" is not supported; supported: "
-                            + RopeScaling.SUPPORTED);
-        }
         if (!(s.factor() > 0)) {
             throw new InvalidConfigException(
                     "rope_scaling.factor " + s.factor() + " must be positive");
         }
-        if ("llama3".equals(s.ropeType())) {
+        if (s.ropeType() == RopeScaling.Type.LLAMA3) {
             if (!(s.highFreqFactor() > s.lowFreqFactor()) || !(s.lowFreqFactor() > 0)) {
                 throw new InvalidConfigException(
                         "rope_scaling: high_freq_factor "
@@ -800,32 +635,6 @@ public record TttConfig(
         }
     }
 
-    private static RopeScaling scaling(JsonElement e) {
-        if (e == null || e.isJsonNull()) {
-            return null;
-        }
-        if (!e.isJsonObject()) {
-            throw new InvalidConfigException("rope_scaling " + e + " must be an object or null");
-        }
-        JsonObject s = e.getAsJsonObject();
-        String type = string(s, "rope_type");
-        if ("llama3".equals(type)) {
-            return RopeScaling.llama3(
-                    number(s, "factor"),
-                    number(s, "low_freq_factor"),
-                    number(s, "high_freq_factor"),
-                    integer(s, "original_max_position_embeddings"));
-        }
-        if ("linear".equals(type)) {
-            return RopeScaling.linear(number(s, "factor"));
-        }
-        throw new InvalidConfigException(
-                "rope_scaling.rope_type \""
-                        + type
-                        + "\" is not supported; supported: "
-                        + RopeScaling.SUPPORTED);
-    }
-
     private static void positive(String key, int value) {
         if (value <= 0) {
             throw new InvalidConfigException(key + " " + value + " must be positive");
@@ -837,78 +646,5 @@ public record TttConfig(
             throw new InvalidConfigException(
                     key + " " + id + " is outside the vocabulary [0, " + vocab + ")");
         }
-    }
-
-    private static JsonPrimitive primitive(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
-            throw new InvalidConfigException(key + " is missing");
-        }
-        if (!e.isJsonPrimitive()) {
-            throw new InvalidConfigException(key + " " + e + " must be a single value");
-        }
-        return e.getAsJsonPrimitive();
-    }
-
-    private static String string(JsonObject o, String key) {
-        JsonPrimitive p = primitive(o, key);
-        if (!p.isString()) {
-            throw new InvalidConfigException(key + " " + p + " must be a string");
-        }
-        return p.getAsString();
-    }
-
-    private static int integer(JsonObject o, String key) {
-        JsonPrimitive p = primitive(o, key);
-        StrictJson.intProblem(p)
-                .ifPresent(
-                        problem -> {
-                            throw new InvalidConfigException(key + " " + p + " " + problem);
-                        });
-        return p.getAsInt();
-    }
-
-    private static double number(JsonObject o, String key) {
-        JsonPrimitive p = primitive(o, key);
-        if (!p.isNumber()) {
-            throw new InvalidConfigException(key + " " + p + " must be a number");
-        }
-        return p.getAsDouble();
-    }
-
-    private static boolean bool(JsonObject o, String key) {
-        JsonPrimitive p = primitive(o, key);
-        if (!p.isBoolean()) {
-            throw new InvalidConfigException(key + " " + p + " must be true or false");
-        }
-        return p.getAsBoolean();
-    }
-
-    private static OptionalInt optionalInt(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
-            return OptionalInt.empty();
-        }
-        return OptionalInt.of(integer(o, key));
-    }
-
-    private static List<Integer> intList(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
-            return List.of();
-        }
-        if (e.isJsonPrimitive()) {
-            return List.of(integer(o, key));
-        }
-        if (!e.isJsonArray()) {
-            throw new InvalidConfigException(key + " " + e + " must be an integer or a list");
-        }
-        Set<Integer> ids = new LinkedHashSet<>();
-        for (JsonElement item : e.getAsJsonArray()) {
-            JsonObject wrapper = new JsonObject();
-            wrapper.add(key, item);
-            ids.add(integer(wrapper, key));
-        }
-        return new ArrayList<>(ids);
     }
 }

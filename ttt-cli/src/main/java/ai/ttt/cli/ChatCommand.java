@@ -7,6 +7,7 @@ import ai.ttt.translators.GenerationOptions;
 import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttSession;
 import ai.ttt.translators.TttTokenizer;
+import ai.ttt.zoo.TttModelZoo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -70,7 +71,8 @@ public final class ChatCommand implements Callable<Integer> {
                 status(
                         "chat with "
                                 + (modelOptions.model == null
-                                        ? "the embedded default model (random weights)"
+                                        ? "the embedded default model "
+                                                + TttModelZoo.DEFAULT_MODEL_DESCRIPTION
                                         : modelOptions.model.toString())
                                 + "; /help for commands");
                 converse(options);

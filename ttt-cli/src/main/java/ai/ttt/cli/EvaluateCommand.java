@@ -1,19 +1,22 @@
 package ai.ttt.cli;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
-import ai.ttt.block.ModelDirectory;
+import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.train.Plots;
+import ai.ttt.translators.ScoreResult;
+import ai.ttt.translators.TttModels;
+import ai.ttt.zoo.TttModelZoo;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,9 +44,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             names = "--models",
             required = true,
             split = ",",
-            paramLabel = "DIR",
-            description = "Model directories to compare.")
-    List<Path> models;
+            paramLabel = "DIR|ID",
+            description = "Models to compare: model directories or zoo ids (ai.ttt:kjv-5m).")
+    List<String> models;
 
     @Option(
             names = "--labels",
@@ -93,57 +96,58 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<String> rows = new ArrayList<>();
         int points = Integer.MAX_VALUE;
         for (int i = 0; i < models.size(); i++) {
-            Path dir = models.get(i);
-            String label = labels != null ? labels.get(i) : dir.getFileName().toString();
-            TttConfig config = ModelDirectory.readConfig(dir);
-            long[] ids = ScoreCommand.tokenizeWithBos(dir, config, document);
-            boolean[] modes =
-                    config.numPrimeLayers() > 0
-                            ? new boolean[] {true, false}
-                            : new boolean[] {false};
-            for (boolean ttt : modes) {
-                JsonObject scored;
-                try (NDManager manager = NDManager.newBaseManager(device)) {
-                    TttLanguageModel model = modelOptions.load(dir, manager);
-                    scored = ScoreCommand.score(model, ids, ttt, manager);
-                }
-                String name =
-                        label
-                                + (config.numPrimeLayers() > 0
-                                        ? (ttt ? " (TTT)" : " (no TTT)")
-                                        : " (S = 0)");
-                JsonArray nll = scored.getAsJsonArray("token_nll");
-                double[] binned = new double[(nll.size() + bin - 1) / bin];
-                for (int b = 0; b < binned.length; b++) {
-                    double sum = 0;
-                    int n = 0;
-                    for (int t = b * bin; t < Math.min(nll.size(), (b + 1) * bin); t++) {
-                        sum += nll.get(t).getAsDouble();
-                        n++;
+            String modelName = models.get(i);
+            String label = labels != null ? labels.get(i) : defaultLabel(modelName);
+            try (ZooModel<String, ScoreResult> zoo =
+                    ModelLoading.load(
+                            modelName, modelOptions, String.class, ScoreResult.class, Map.of())) {
+                TttLanguageModel model = TttModels.languageModel(zoo.getBlock());
+                TttConfig config = model.config();
+                long[] ids = TttModels.encodeStart(TttModels.loadTokenizer(zoo), config, document);
+                boolean[] modes =
+                        config.numPrimeLayers() > 0
+                                ? new boolean[] {true, false}
+                                : new boolean[] {false};
+                for (boolean ttt : modes) {
+                    JsonObject scored = ScoreCommand.score(model, ids, ttt);
+                    String name =
+                            label
+                                    + (config.numPrimeLayers() > 0
+                                            ? (ttt ? " (TTT)" : " (no TTT)")
+                                            : " (S = 0)");
+                    JsonArray nll = scored.getAsJsonArray("token_nll");
+                    double[] binned = new double[(nll.size() + bin - 1) / bin];
+                    for (int b = 0; b < binned.length; b++) {
+                        double sum = 0;
+                        int n = 0;
+                        for (int t = b * bin; t < Math.min(nll.size(), (b + 1) * bin); t++) {
+                            sum += nll.get(t).getAsDouble();
+                            n++;
+                        }
+                        binned[b] = sum / n;
                     }
-                    binned[b] = sum / n;
+                    points = Math.min(points, binned.length);
+                    curves.put(name, binned);
+                    double mean = scored.get("mean_nll").getAsDouble();
+                    rows.add(
+                            String.format(
+                                    Locale.ROOT,
+                                    "%-40s %10.4f %10.4f",
+                                    name,
+                                    mean,
+                                    mean / Math.log(2)));
+                    JsonObject entry = new JsonObject();
+                    entry.addProperty("model", modelName);
+                    entry.addProperty("test_time_training", ttt);
+                    entry.addProperty("tokens", scored.get("tokens").getAsInt()); // scored tokens
+                    entry.addProperty("mean_nll", mean);
+                    JsonArray b = new JsonArray();
+                    for (double v : binned) {
+                        b.add(v);
+                    }
+                    entry.add("binned_nll", b);
+                    report.add(name, entry);
                 }
-                points = Math.min(points, binned.length);
-                curves.put(name, binned);
-                double mean = scored.get("mean_nll").getAsDouble();
-                rows.add(
-                        String.format(
-                                Locale.ROOT,
-                                "%-40s %10.4f %10.4f",
-                                name,
-                                mean,
-                                mean / Math.log(2)));
-                JsonObject entry = new JsonObject();
-                entry.addProperty("model", dir.toString());
-                entry.addProperty("test_time_training", ttt);
-                entry.addProperty("tokens", ids.length);
-                entry.addProperty("mean_nll", mean);
-                JsonArray b = new JsonArray();
-                for (double v : binned) {
-                    b.add(v);
-                }
-                entry.add("binned_nll", b);
-                report.add(name, entry);
             }
         }
         System.out.printf("%-40s %10s %10s%n", "model", "NLL (nats)", "bits/token");
@@ -167,5 +171,13 @@ public final class EvaluateCommand implements Callable<Integer> {
                 output.resolve("evaluate.json"),
                 new GsonBuilder().setPrettyPrinting().create().toJson(report) + "\n");
         return 0;
+    }
+
+    /** A zoo id labels itself; a directory by its name. */
+    private static String defaultLabel(String model) {
+        if (TttModelZoo.isZooId(model)) {
+            return model;
+        }
+        return Paths.get(model).getFileName().toString();
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.translate.TranslateException;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.translators.ReadProgress;
 import ai.ttt.translators.TextStream;
+import ai.ttt.zoo.TttModelZoo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -26,8 +27,9 @@ import picocli.CommandLine.Option;
         name = "generate",
         mixinStandardHelpOptions = true,
         description = {
-            "Continue a prompt. Without --model, uses the embedded default model"
-                    + " (random weights: it generates noise and shows the mechanics).",
+            "Continue a prompt. Without --model, uses the embedded default model "
+                    + TttModelZoo.DEFAULT_MODEL_DESCRIPTION
+                    + ".",
             "Prints the generated text (not the prompt) to standard output."
         })
 public final class GenerateCommand implements Callable<Integer> {

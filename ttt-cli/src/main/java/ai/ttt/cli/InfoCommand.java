@@ -1,11 +1,15 @@
 package ai.ttt.cli;
 
+import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.safetensors.Checkpoint;
+import ai.ttt.zoo.TttModelZoo;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +27,7 @@ public final class InfoCommand implements Callable<Integer> {
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException {
-        Path dir = modelOptions.requireModel();
+        Path dir = directory();
         TttConfig c = ModelDirectory.readConfig(dir);
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             ModelDirectory.validate(ckpt, c);
@@ -37,14 +41,22 @@ public final class InfoCommand implements Callable<Integer> {
                 n *= d;
             }
             total += n;
-            if (e.getKey().contains(".prime_mlp.")) {
-                fast += n;
-            }
             if (e.getKey().equals(TensorNames.EMBED) || e.getKey().equals(TensorNames.LM_HEAD)) {
                 embedding += n;
             }
         }
-        System.out.println("model            " + dir);
+        Map<String, long[]> shapes = TensorNames.expected(c);
+        for (int i = 0; i < c.numLayers(); i++) {
+            TensorNames.Mlp prime = TensorNames.layer(c, i).prime();
+            if (prime != null) {
+                for (String name : List.of(prime.w1(), prime.w3(), prime.w2())) {
+                    long[] shape = shapes.get(name);
+                    fast += shape[0] * shape[1];
+                }
+            }
+        }
+        System.out.println("model            " + modelOptions.modelName());
+        System.out.println("directory        " + dir);
         System.out.printf(
                 "layers           %d (last %d with fast weights)%n",
                 c.numLayers(), c.numPrimeLayers());
@@ -64,7 +76,9 @@ public final class InfoCommand implements Callable<Integer> {
                 c.slidingWindow(),
                 c.ropeTheta(),
                 c.ropeLayout().jsonName(),
-                c.ropeScaling() == null ? "" : " (" + c.ropeScaling().ropeType() + " scaling)",
+                c.ropeScaling() == null
+                        ? ""
+                        : " (" + c.ropeScaling().ropeType().jsonName() + " scaling)",
                 c.normPlacement().jsonName(),
                 c.qkNorm() ? ", QK-norm" : "");
         System.out.printf(
@@ -78,5 +92,19 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.printf(
                 "fast weights     %,d per sequence (%.1f MB in fp32)%n", fast, fast * 4 / 1e6);
         return 0;
+    }
+
+    /**
+     * The directory to describe: {@code --model DIR} as given (no weights are loaded), or the
+     * directory the zoo resolves a zoo id to (the default model's included), through Criteria.
+     */
+    private Path directory() throws IOException {
+        if (modelOptions.model != null && !TttModelZoo.isZooId(modelOptions.model)) {
+            return Paths.get(modelOptions.model);
+        }
+        try (ZooModel<String, String> zoo =
+                ModelLoading.load(modelOptions, String.class, String.class, Map.of())) {
+            return zoo.getModelPath();
+        }
     }
 }

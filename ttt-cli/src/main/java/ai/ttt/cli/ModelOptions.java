@@ -5,8 +5,6 @@ import ai.djl.engine.Engine;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.zoo.TttModelZoo;
-import java.io.IOException;
-import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** The options every command that runs a model shares. */
@@ -14,11 +12,15 @@ final class ModelOptions {
 
     @Option(
             names = "--model",
-            paramLabel = "DIR",
+            paramLabel = "DIR|ID",
             description =
-                    "Model directory (config.json, model.safetensors, tokenizer.json). Default: the"
-                            + " embedded model ai.ttt:kjv-5m (trained on the King James Bible).")
-    Path model;
+                    "A model directory (config.json, model.safetensors, tokenizer.json) or a zoo id:"
+                            + " ai.ttt:kjv-5m, ai.ttt:tiny-random, or ai.ttt:NAME for a model"
+                            + " directory NAME in the folders of -Dttt.model.dir or TTT_MODEL_DIR."
+                            + " Default: the embedded model "
+                            + TttModelZoo.DEFAULT_MODEL_DESCRIPTION
+                            + ".")
+    String model;
 
     @Option(
             names = "--device",
@@ -70,29 +72,11 @@ final class ModelOptions {
     }
 
     /**
-     * Returns the model directory: {@code --model}, or the embedded default model extracted.
+     * Returns the model as the user named it, for messages and reports.
      *
-     * @return the directory
-     * @throws IOException if the embedded model cannot be extracted
+     * @return {@code --model}, or the default model's zoo id
      */
-    Path requireModel() throws IOException {
-        if (model == null) {
-            return TttModelZoo.defaultModelDirectory();
-        }
-        return model;
-    }
-
-    /**
-     * Loads a model directory with these options (device, precision, attention).
-     *
-     * @param dir the model directory
-     * @param manager owns the weights (on the device of these options)
-     * @return the model
-     * @throws java.io.IOException if the directory is missing or invalid
-     */
-    ai.ttt.block.nn.TttLanguageModel load(Path dir, ai.djl.ndarray.NDManager manager)
-            throws java.io.IOException {
-        Device d = manager.getDevice();
-        return ai.ttt.block.ModelDirectory.load(dir, manager, precision(d), attention().kernel(d));
+    String modelName() {
+        return model != null ? model : TttModelZoo.GROUP_ID + ":" + TttModelZoo.DEFAULT_MODEL;
     }
 }

@@ -1,23 +1,20 @@
 package ai.ttt.cli;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.ttt.block.ModelDirectory;
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.block.TttConfig;
-import ai.ttt.block.engine.FeedResult;
-import ai.ttt.block.engine.SequenceState;
-import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.block.io.TextFiles;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.translators.SequenceReader;
+import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttTokenizer;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -27,6 +24,13 @@ import picocli.CommandLine.Option;
 /**
  * {@code ttt score}: per-token negative log-likelihood of a token sequence, with or without
  * test-time training.
+ *
+ * <p>The JSON: {@code tokens}, the number of scored tokens (every token read but the first, which
+ * has no prediction: BOS for {@code --text} when the model has one, else the first id), equal to
+ * the length of {@code token_nll} and to {@link ai.ttt.translators.ScoreResult#size()} for the same
+ * text; {@code token_nll}, −log p of each scored token in nats; {@code mean_nll}, their mean;
+ * {@code chunk_loss}, the mean NLL of each mini-batch's targets (BOS targets excluded, as in the
+ * inner loss); {@code test_time_training}; {@code mini_batch_size}.
  */
 @Command(
         name = "score",
@@ -69,18 +73,20 @@ public final class ScoreCommand implements Callable<Integer> {
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException {
-        Path dir = modelOptions.requireModel();
-        TttConfig config = ModelDirectory.readConfig(dir);
-        long[] ids =
-                input.tokenIds != null ? readIds(input.tokenIds, config) : tokenize(dir, config);
-        if (ids.length < 2) {
-            throw new UserException("need at least 2 tokens to score, got " + ids.length);
-        }
-        Device device = modelOptions.device();
         JsonObject result;
-        try (NDManager manager = NDManager.newBaseManager(device)) {
-            TttLanguageModel model = modelOptions.load(dir, manager);
-            result = score(model, ids, !noTtt, manager);
+        // NDList → NDList: --token-ids needs no tokenizer; --text loads the model's own.
+        try (ZooModel<NDList, NDList> zoo =
+                ModelLoading.load(modelOptions, NDList.class, NDList.class, Map.of())) {
+            TttLanguageModel model = TttModels.languageModel(zoo.getBlock());
+            TttConfig config = model.config();
+            long[] ids =
+                    input.tokenIds != null
+                            ? readIds(input.tokenIds, config)
+                            : tokenize(TttModels.loadTokenizer(zoo), config, input.text);
+            if (ids.length < 2) {
+                throw new UserException("need at least 2 tokens to score, got " + ids.length);
+            }
+            result = score(model, ids, !noTtt);
         }
         String json = new GsonBuilder().setPrettyPrinting().create().toJson(result) + "\n";
         if (output == null) {
@@ -92,44 +98,27 @@ public final class ScoreCommand implements Callable<Integer> {
     }
 
     /**
-     * Scores a sequence, feeding it in pieces so a progress bar can follow long inputs.
+     * Scores a sequence with a {@link SequenceReader} (in pieces, so a progress bar can follow long
+     * inputs; the same numbers as the Java API and ttt-spark give for the same ids).
      *
      * @param model the model
      * @param ids the tokens
      * @param ttt whether to train the fast weights while reading
-     * @param manager scratch manager
      * @return the JSON result
      */
-    static JsonObject score(TttLanguageModel model, long[] ids, boolean ttt, NDManager manager) {
+    static JsonObject score(TttLanguageModel model, long[] ids, boolean ttt) {
         TttConfig c = model.config();
         int b = c.miniBatchSize();
-        float[] nll = new float[ids.length - 1];
-        int filled = 0;
-        int piece = Math.max(b, 8 * b);
-        try (SequenceState state =
-                        SequenceState.create(
-                                model,
-                                1,
-                                ttt ? StateOptions.inference() : StateOptions.withoutTtt());
+        float[] nll;
+        try (SequenceReader reader = SequenceReader.create(model, ttt);
                 Progress progress = Progress.tokens("scoring", ids.length)) {
-            for (int start = 0; start < ids.length; start += piece) {
-                int end = Math.min(ids.length, start + piece);
-                try (NDManager step = manager.newSubManager()) {
-                    long[] part = java.util.Arrays.copyOfRange(ids, start, end);
-                    NDArray tokens = step.create(part, new Shape(1, part.length));
-                    FeedResult r = state.feed(tokens, step, false);
-                    if (r.targetNll() != null) {
-                        float[] values = r.targetNll().toFloatArray();
-                        System.arraycopy(values, 0, nll, filled, values.length);
-                        filled += values.length;
-                    }
-                }
-                progress.stepTo(end);
-            }
+            nll = reader.read(ids, (done, total) -> progress.stepTo(done));
         }
         requireFinite(nll);
         JsonObject o = new JsonObject();
-        o.addProperty("tokens", ids.length);
+        // "tokens" is the number of scored tokens, as in ScoreResult.size() and ttt-spark's
+        // score.tokens: the first token read (BOS, or the first id given) has no prediction.
+        o.addProperty("tokens", nll.length);
         o.addProperty("test_time_training", ttt);
         o.addProperty("mini_batch_size", b);
         JsonArray tokenNll = new JsonArray();
@@ -207,34 +196,21 @@ public final class ScoreCommand implements Callable<Integer> {
         return ids;
     }
 
-    private long[] tokenize(Path dir, TttConfig config) throws IOException {
-        String text = TextFiles.readUtf8(input.text);
-        if (text.isEmpty()) {
-            throw new UserException(input.text + ": empty text");
-        }
-        return tokenizeWithBos(dir, config, text);
-    }
-
     /**
-     * Tokenises text with a model's tokenizer, BOS first when the model has one.
+     * Reads a text file and tokenises it as the start of a sequence (BOS first when the model has
+     * one).
      *
-     * @param dir the model directory (its tokenizer.json)
+     * @param tokenizer the model's tokenizer
      * @param config the model's config
-     * @param text the text
+     * @param file the UTF-8 text
      * @return the ids
-     * @throws IOException if the tokenizer cannot be read
+     * @throws IOException if the file cannot be read
      */
-    static long[] tokenizeWithBos(Path dir, TttConfig config, String text) throws IOException {
-        try (TttTokenizer tokenizer = TttTokenizer.load(dir)) {
-            tokenizer.requireFits(config.vocabSize());
-            long[] ids = tokenizer.encode(text);
-            if (config.bosTokenId().isEmpty()) {
-                return ids;
-            }
-            long[] withBos = new long[ids.length + 1];
-            withBos[0] = config.bosTokenId().getAsInt();
-            System.arraycopy(ids, 0, withBos, 1, ids.length);
-            return withBos;
+    static long[] tokenize(TttTokenizer tokenizer, TttConfig config, Path file) throws IOException {
+        String text = TextFiles.readUtf8(file);
+        if (text.isEmpty()) {
+            throw new UserException(file + ": empty text");
         }
+        return TttModels.encodeStart(tokenizer, config, text);
     }
 }

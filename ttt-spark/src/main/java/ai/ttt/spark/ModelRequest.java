@@ -1,9 +1,9 @@
 package ai.ttt.spark;
 
+import ai.ttt.zoo.TttModelZoo;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * What a transformer asks each executor to load: a model (zoo id or directory), where to run it and
@@ -21,9 +21,6 @@ record ModelRequest(String model, String device, String precision, String attent
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
-
-    /** {@code group:artifact}, as Maven coordinates are written; no slash, so never a path. */
-    private static final Pattern ZOO_ID = Pattern.compile("[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+");
 
     /** Checks the values (on the driver, before any task runs). */
     ModelRequest {
@@ -53,6 +50,6 @@ record ModelRequest(String model, String device, String precision, String attent
      * @return {@code true} for {@code group:artifact} (no slash)
      */
     static boolean isZooId(String model) {
-        return ZOO_ID.matcher(model).matches();
+        return TttModelZoo.isZooId(model);
     }
 }

@@ -27,7 +27,8 @@ final class Cli {
     /**
      * What {@code ttt score} wrote.
      *
-     * @param tokens the "tokens" field: the document's ids, BOS included
+     * @param tokens the "tokens" field: the scored tokens (the document's ids, BOS read, not
+     *     scored)
      * @param meanNll "mean_nll"
      * @param tokenNll "token_nll"
      */

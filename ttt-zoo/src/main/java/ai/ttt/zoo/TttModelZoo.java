@@ -1,5 +1,6 @@
 package ai.ttt.zoo;
 
+import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelLoader;
 import ai.djl.repository.zoo.ModelZoo;
 import java.io.File;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +55,16 @@ public class TttModelZoo extends ModelZoo {
     /** The artifact id of the embedded default model, trained on the King James Bible. */
     public static final String DEFAULT_MODEL = "kjv-5m";
 
+    /**
+     * What the default model is, in a few words, for help texts and banners (one source, so that no
+     * text goes on describing a model the zoo no longer ships).
+     */
+    public static final String DEFAULT_MODEL_DESCRIPTION =
+            GROUP_ID
+                    + ":"
+                    + DEFAULT_MODEL
+                    + ", a 4.8M-parameter TTT-E2E model trained on the King James Bible";
+
     /** The artifact id of the embedded random-weight test model (official tiny-L4-S1). */
     public static final String TINY_RANDOM = "tiny-random";
 
@@ -65,6 +77,42 @@ public class TttModelZoo extends ModelZoo {
     public static final String MODEL_DIR_ENV = "TTT_MODEL_DIR";
 
     private static final Logger logger = LoggerFactory.getLogger(TttModelZoo.class);
+
+    /** {@code group:artifact}, as Maven coordinates are written; no slash, so never a path. */
+    private static final Pattern ZOO_ID = Pattern.compile("[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+");
+
+    /**
+     * Returns whether a model name is a zoo id ({@code ai.ttt:kjv-5m}, {@code ai.ttt:my-model})
+     * rather than a model directory.
+     *
+     * @param model a zoo id or a directory
+     * @return {@code true} for {@code group:artifact} (no slash)
+     */
+    public static boolean isZooId(String model) {
+        return ZOO_ID.matcher(model).matches();
+    }
+
+    /**
+     * Points a Criteria at a model the way a user names it: a zoo id by group and artifact id (no
+     * other argument needed), a directory by path with {@link TttTranslatorFactory} (DJL picks the
+     * translator before it reads the directory's {@code serving.properties}).
+     *
+     * @param criteria the builder, types set
+     * @param model a zoo id ({@link #isZooId}) or a model directory
+     * @param <I> the input type
+     * @param <O> the output type
+     * @return the builder
+     */
+    public static <I, O> Criteria.Builder<I, O> locate(
+            Criteria.Builder<I, O> criteria, String model) {
+        if (isZooId(model)) {
+            int colon = model.indexOf(':');
+            return criteria.optGroupId(model.substring(0, colon))
+                    .optArtifactId(model.substring(colon + 1));
+        }
+        return criteria.optModelPath(Paths.get(model))
+                .optTranslatorFactory(new TttTranslatorFactory());
+    }
 
     private static final Map<String, EmbeddedModel> EMBEDDED = new ConcurrentHashMap<>();
 

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.ttt.block.TensorNames;
 
 /**
  * One Transformer block, with the prime (fast-weight) MLP when it is one of the last S blocks.
@@ -100,29 +101,29 @@ public final class DecoderBlock extends AbstractBlock {
     }
 
     /**
-     * Adds this block's tensors (model format names) to {@code out}.
+     * Adds this block's tensors to {@code out}, under the names of the table.
      *
+     * @param names this layer's tensor names ({@link ai.ttt.block.TensorNames#layer})
      * @param out name → binding
      */
-    void bind(java.util.Map<String, TensorBinding> out) {
-        String p = "layers." + index + ".";
-        out.put(p + "attn_norm.weight", TensorBinding.whole(attnNorm.weight()));
+    void bind(TensorNames.Layer names, java.util.Map<String, TensorBinding> out) {
+        out.put(names.attnNorm(), TensorBinding.whole(attnNorm.weight()));
         if (attnPostNorm != null) {
-            out.put(p + "attn_post_norm.weight", TensorBinding.whole(attnPostNorm.weight()));
+            out.put(names.attnPostNorm(), TensorBinding.whole(attnPostNorm.weight()));
         }
-        attention.bind(index, out);
+        attention.bind(names, out);
         if (prime != null) {
-            out.put(p + "prime_norm.weight", TensorBinding.whole(primeNorm.weight()));
+            out.put(names.primeNorm(), TensorBinding.whole(primeNorm.weight()));
             if (primePostNorm != null) {
-                out.put(p + "prime_post_norm.weight", TensorBinding.whole(primePostNorm.weight()));
+                out.put(names.primePostNorm(), TensorBinding.whole(primePostNorm.weight()));
             }
-            prime.bind(p + "prime_mlp.", out);
+            prime.bind(names.prime(), out);
         }
-        out.put(p + "mlp_norm.weight", TensorBinding.whole(mlpNorm.weight()));
+        out.put(names.mlpNorm(), TensorBinding.whole(mlpNorm.weight()));
         if (mlpPostNorm != null) {
-            out.put(p + "mlp_post_norm.weight", TensorBinding.whole(mlpPostNorm.weight()));
+            out.put(names.mlpPostNorm(), TensorBinding.whole(mlpPostNorm.weight()));
         }
-        mlp.bind(p + "mlp.", out);
+        mlp.bind(names.mlp(), out);
     }
 
     private static NDArray post(RmsNorm norm, NDArray y) {

@@ -8,6 +8,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
 
 /**
@@ -124,27 +125,27 @@ public final class SlidingWindowAttention extends AbstractBlock {
     }
 
     /**
-     * Adds this layer's tensors (model format names) to {@code out}.
+     * Adds this layer's attention tensors to {@code out}, under the names of the table: q, k and v
+     * are column ranges of the fused {@code wqkv} (and {@code bqkv}).
      *
-     * @param layer the layer index
+     * @param names the layer's tensor names
      * @param out name → binding
      */
-    void bind(int layer, java.util.Map<String, TensorBinding> out) {
+    void bind(TensorNames.Layer names, java.util.Map<String, TensorBinding> out) {
         long q = (long) heads * headDim;
         long kv = (long) kvHeads * headDim;
-        String p = "layers." + layer + ".attn.";
-        out.put(p + "wq.weight", new TensorBinding(wqkv, 0, q));
-        out.put(p + "wk.weight", new TensorBinding(wqkv, q, q + kv));
-        out.put(p + "wv.weight", new TensorBinding(wqkv, q + kv, q + 2 * kv));
-        out.put(p + "wo.weight", TensorBinding.whole(wo));
+        out.put(names.wq(), new TensorBinding(wqkv, 0, q));
+        out.put(names.wk(), new TensorBinding(wqkv, q, q + kv));
+        out.put(names.wv(), new TensorBinding(wqkv, q + kv, q + 2 * kv));
+        out.put(names.wo(), TensorBinding.whole(wo));
         if (bqkv != null) {
-            out.put(p + "wq.bias", new TensorBinding(bqkv, 0, q));
-            out.put(p + "wk.bias", new TensorBinding(bqkv, q, q + kv));
-            out.put(p + "wv.bias", new TensorBinding(bqkv, q + kv, q + 2 * kv));
+            out.put(names.bq(), new TensorBinding(bqkv, 0, q));
+            out.put(names.bk(), new TensorBinding(bqkv, q, q + kv));
+            out.put(names.bv(), new TensorBinding(bqkv, q + kv, q + 2 * kv));
         }
         if (qNorm != null) {
-            out.put(p + "q_norm.weight", TensorBinding.whole(qNorm.weight()));
-            out.put(p + "k_norm.weight", TensorBinding.whole(kNorm.weight()));
+            out.put(names.qNorm(), TensorBinding.whole(qNorm.weight()));
+            out.put(names.kNorm(), TensorBinding.whole(kNorm.weight()));
         }
     }
 

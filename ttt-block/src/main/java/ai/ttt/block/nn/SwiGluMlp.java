@@ -7,6 +7,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.ttt.block.TensorNames;
 
 /**
  * The SwiGLU feed-forward block: {@code MLP(x) = (silu(x·w1) ⊙ (x·w3))·w2}.
@@ -67,15 +68,15 @@ public final class SwiGluMlp extends AbstractBlock {
     }
 
     /**
-     * Adds this MLP's tensors (model format names) to {@code out}.
+     * Adds this MLP's tensors to {@code out}: w1 and w3 are column ranges of the fused {@code w13}.
      *
-     * @param prefix e.g. {@code layers.3.mlp.}
+     * @param names the MLP's tensor names ({@link TensorNames.Mlp})
      * @param out name → binding
      */
-    void bind(String prefix, java.util.Map<String, TensorBinding> out) {
-        out.put(prefix + "w1.weight", new TensorBinding(w13, 0, hidden));
-        out.put(prefix + "w3.weight", new TensorBinding(w13, hidden, 2 * hidden));
-        out.put(prefix + "w2.weight", TensorBinding.whole(w2));
+    void bind(TensorNames.Mlp names, java.util.Map<String, TensorBinding> out) {
+        out.put(names.w1(), new TensorBinding(w13, 0, hidden));
+        out.put(names.w3(), new TensorBinding(w13, hidden, 2 * hidden));
+        out.put(names.w2(), TensorBinding.whole(w2));
     }
 
     /**

@@ -101,65 +101,34 @@ public final class TttLanguageModel extends AbstractBlock {
         double eps = config.rmsNormEps();
         List<DecoderBlock> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
-            String a = "attn.";
-            NDArray wqkv =
-                    l.fused(
-                            precision.matmul(),
-                            TensorNames.layer(i, a + "wq.weight"),
-                            TensorNames.layer(i, a + "wk.weight"),
-                            TensorNames.layer(i, a + "wv.weight"));
+            TensorNames.Layer n = TensorNames.layer(config, i);
+            NDArray wqkv = l.fused(precision.matmul(), n.wq(), n.wk(), n.wv());
             NDArray bqkv =
-                    config.attentionBias()
-                            ? l.fused(
-                                    precision.matmul(),
-                                    TensorNames.layer(i, a + "wq.bias"),
-                                    TensorNames.layer(i, a + "wk.bias"),
-                                    TensorNames.layer(i, a + "wv.bias"))
-                            : null;
-            RmsNorm qNorm =
-                    config.qkNorm() ? l.norm(TensorNames.layer(i, a + "q_norm.weight"), eps) : null;
-            RmsNorm kNorm =
-                    config.qkNorm() ? l.norm(TensorNames.layer(i, a + "k_norm.weight"), eps) : null;
+                    n.bq() == null ? null : l.fused(precision.matmul(), n.bq(), n.bk(), n.bv());
             SlidingWindowAttention attention =
                     new SlidingWindowAttention(
                             config,
                             wqkv,
                             bqkv,
-                            l.get(TensorNames.layer(i, a + "wo.weight"), precision.matmul()),
-                            qNorm,
-                            kNorm,
+                            l.get(n.wo(), precision.matmul()),
+                            l.norm(n.qNorm(), eps),
+                            l.norm(n.kNorm(), eps),
                             rope,
                             kernel,
                             precision);
-            boolean sandwich = config.sandwich();
-            RmsNorm primeNorm = null;
-            RmsNorm primePost = null;
-            SwiGluMlp prime = null;
-            if (config.hasPrime(i)) {
-                primeNorm = l.norm(TensorNames.layer(i, "prime_norm.weight"), eps);
-                primePost =
-                        sandwich
-                                ? l.norm(TensorNames.layer(i, "prime_post_norm.weight"), eps)
-                                : null;
-                // W0 stays in the stream type: fast weights are fp32 copies of it.
-                prime = l.mlp(i, "prime_mlp.", precision.stream());
-            }
             layers.add(
                     new DecoderBlock(
                             i,
-                            l.norm(TensorNames.layer(i, "attn_norm.weight"), eps),
-                            sandwich
-                                    ? l.norm(TensorNames.layer(i, "attn_post_norm.weight"), eps)
-                                    : null,
+                            l.norm(n.attnNorm(), eps),
+                            l.norm(n.attnPostNorm(), eps),
                             attention,
-                            primeNorm,
-                            primePost,
-                            prime,
-                            l.norm(TensorNames.layer(i, "mlp_norm.weight"), eps),
-                            sandwich
-                                    ? l.norm(TensorNames.layer(i, "mlp_post_norm.weight"), eps)
-                                    : null,
-                            l.mlp(i, "mlp.", precision.matmul())));
+                            l.norm(n.primeNorm(), eps),
+                            l.norm(n.primePostNorm(), eps),
+                            // W0 stays in the stream type: fast weights are fp32 copies of it.
+                            l.mlp(n.prime(), precision.stream()),
+                            l.norm(n.mlpNorm(), eps),
+                            l.norm(n.mlpPostNorm(), eps),
+                            l.mlp(n.mlp(), precision.matmul())));
         }
         NDArray embedding = l.get(TensorNames.EMBED, precision.matmul());
         NDArray head =
@@ -202,17 +171,18 @@ public final class TttLanguageModel extends AbstractBlock {
             return out;
         }
 
+        /** The norm of a tensor the config has, or {@code null} for a name it has not. */
         RmsNorm norm(String name, double eps) throws IOException {
-            return new RmsNorm(get(name, precision.stream()), eps, precision);
+            return name == null ? null : new RmsNorm(get(name, precision.stream()), eps, precision);
         }
 
-        SwiGluMlp mlp(int layer, String prefix, DataType type) throws IOException {
-            NDArray w13 =
-                    fused(
-                            type,
-                            TensorNames.layer(layer, prefix + "w1.weight"),
-                            TensorNames.layer(layer, prefix + "w3.weight"));
-            NDArray w2 = get(TensorNames.layer(layer, prefix + "w2.weight"), type);
+        /** The MLP the config has, or {@code null}. */
+        SwiGluMlp mlp(TensorNames.Mlp names, DataType type) throws IOException {
+            if (names == null) {
+                return null;
+            }
+            NDArray w13 = fused(type, names.w1(), names.w3());
+            NDArray w2 = get(names.w2(), type);
             return new SwiGluMlp(w13, w2, precision);
         }
     }
@@ -253,8 +223,8 @@ public final class TttLanguageModel extends AbstractBlock {
     public Map<String, TensorBinding> bindings() {
         Map<String, TensorBinding> out = new LinkedHashMap<>();
         out.put(TensorNames.EMBED, TensorBinding.whole(embedding));
-        for (DecoderBlock layer : layers) {
-            layer.bind(out);
+        for (int i = 0; i < layers.size(); i++) {
+            layers.get(i).bind(TensorNames.layer(config, i), out);
         }
         out.put(TensorNames.FINAL_NORM, TensorBinding.whole(finalNorm.weight()));
         if (head != null) {

@@ -14,6 +14,7 @@ import ai.ttt.block.engine.StateOptions;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.translators.SequenceReader;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -167,8 +168,7 @@ public final class BenchWorker {
                 in.decode[i] = manager.create(slice(ids, at, at + 1), new Shape(1, 1));
             }
             StateOptions options =
-                    (mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt())
-                            .withExecution(execution);
+                    SequenceReader.stateOptions(mode.testTimeTraining()).withExecution(execution);
             List<double[]> runs = new ArrayList<>();
             out.addProperty("load_average_before", MemoryProbe.loadAverage());
             long firstTimed = 0;
@@ -499,8 +499,7 @@ public final class BenchWorker {
                                 slice(ids, longPrompt + i, longPrompt + i + 1), new Shape(1, 1));
             }
             StateOptions options =
-                    (mode.testTimeTraining() ? StateOptions.inference() : StateOptions.withoutTtt())
-                            .withExecution(execution);
+                    SequenceReader.stateOptions(mode.testTimeTraining()).withExecution(execution);
             // Warm-up: kernels loaded, first-call initialisation done, outside every window.
             try (NDManager run = manager.newSubManager();
                     SequenceState state = SequenceState.create(model, 1, options)) {
