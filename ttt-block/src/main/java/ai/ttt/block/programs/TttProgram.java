@@ -49,23 +49,6 @@ public final class TttProgram {
     private static final Map<TttLanguageModel, TttProgram> BOUND =
             Collections.synchronizedMap(new WeakHashMap<>());
 
-    /** The layer tensors in the program's order; {@code null} marks what the config lacks. */
-    private static final String[] LAYER_TENSORS = {
-        "attn_norm.weight",
-        "attn_post_norm.weight",
-        "attn.wq.weight", // the fused Wqkv
-        "attn.wq.bias", // the fused bias
-        "attn.q_norm.weight",
-        "attn.k_norm.weight",
-        "attn.wo.weight",
-        "prime_norm.weight",
-        "prime_post_norm.weight",
-        "mlp_norm.weight",
-        "mlp_post_norm.weight",
-        "mlp.w1.weight", // the fused w13
-        "mlp.w2.weight"
-    };
-
     private final ProgramModule module;
     private final TttConfig config;
     private final Precision precision;
@@ -287,13 +270,36 @@ public final class TttProgram {
     }
 
     /** The model's arrays in the program's order ({@code null} where the config has none). */
+    /**
+     * A layer's tensors in the program's order (see the program source); {@code null} marks what
+     * the config lacks. The bindings hold the fused Wqkv (and its bias) under wq's names and the
+     * fused w13 under w1's.
+     */
+    private static String[] programOrder(TensorNames.Layer n) {
+        return new String[] {
+            n.attnNorm(),
+            n.attnPostNorm(),
+            n.wq(),
+            n.bq(),
+            n.qNorm(),
+            n.kNorm(),
+            n.wo(),
+            n.primeNorm(),
+            n.primePostNorm(),
+            n.mlpNorm(),
+            n.mlpPostNorm(),
+            n.mlp().w1(),
+            n.mlp().w2()
+        };
+    }
+
     private static List<NDArray> weightArrays(TttLanguageModel model) {
         TttConfig c = model.config();
         Map<String, TensorBinding> bindings = model.bindings();
         List<NDArray> out = new ArrayList<>(PER_LAYER * c.numLayers() + 5);
         for (int l = 0; l < c.numLayers(); l++) {
-            for (String suffix : LAYER_TENSORS) {
-                TensorBinding b = bindings.get(TensorNames.layer(l, suffix));
+            for (String name : programOrder(TensorNames.layer(c, l))) {
+                TensorBinding b = name == null ? null : bindings.get(name);
                 out.add(b == null ? null : b.parameter().getArray());
             }
         }
