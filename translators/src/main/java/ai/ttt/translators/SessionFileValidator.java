@@ -75,16 +75,7 @@ final class SessionFileValidator {
      */
     Session check(SafetensorsFile f, SequenceState state, Path stateFile) throws IOException {
         StrictMetadata meta = new StrictMetadata(file, f.metadata());
-        if (!TttSession.SESSION_VERSION.equals(meta.get(VERSION))) {
-            throw refuse(
-                    "not a TTT-E2E session of version "
-                            + TttSession.SESSION_VERSION
-                            + " ("
-                            + VERSION
-                            + " "
-                            + quoted(meta.get(VERSION))
-                            + ")");
-        }
+        meta.version(VERSION, TttSession.SESSION_VERSION, "a TTT-E2E session");
         meta.onlyKeys(KEYS);
         long position = meta.nonNegativeLong(POSITION);
         if (position != state.position()) {

@@ -94,16 +94,7 @@ final class StateFileValidator {
      */
     Header header(Map<String, String> entries) throws InvalidFileException {
         StrictMetadata meta = new StrictMetadata(file, entries);
-        if (!SequenceState.STATE_VERSION.equals(meta.get(VERSION))) {
-            throw refuse(
-                    "not a TTT-E2E state file of version "
-                            + SequenceState.STATE_VERSION
-                            + " ("
-                            + VERSION
-                            + " "
-                            + quoted(meta.get(VERSION))
-                            + ")");
-        }
+        meta.version(VERSION, SequenceState.STATE_VERSION, "a TTT-E2E state file");
         meta.onlyKeys(KEYS);
         if (!config.toJson().toString().equals(meta.get(CONFIG))) {
             throw refuse("the state was saved with a different model config");

@@ -40,6 +40,29 @@ public final class StrictMetadata {
     }
 
     /**
+     * Refuses a file whose format version is not the one this code reads.
+     *
+     * @param key the version's key
+     * @param expected the version read here
+     * @param format what the file must be ("a TTT-E2E state file")
+     * @throws InvalidFileException naming the key and the version found
+     */
+    public void version(String key, String expected, String format) throws InvalidFileException {
+        if (!expected.equals(entries.get(key))) {
+            throw refuse(
+                    "not "
+                            + format
+                            + " of version "
+                            + expected
+                            + " ("
+                            + key
+                            + " "
+                            + quoted(entries.get(key))
+                            + ")");
+        }
+    }
+
+    /**
      * Refuses keys outside a known set (a misspelt key must not be ignored silently).
      *
      * @param known the keys the format has
