@@ -16,8 +16,8 @@ import java.util.List;
  * in place), plus what only the program keeps:
  *
  * <ul>
- *   <li>the fast weights in the matmul type (fp16 on the GPU), refreshed by every step, so a
- *       decoded token does not cast them again;
+ *   <li>the fast weights in the matmul type (fp16 on the GPU), refreshed by the first decoded token
+ *       after a step (not by every step of a prefill), so a decoded token does not cast them again;
  *   <li>the cursor, {@code [4]} int64 on the CPU: position, open count, whether the fast weights in
  *       the matmul type are stale (refreshed on the next decode) and whether the mirror halves of
  *       mirrored rings are (copied before the next chunk). The program reads and advances it
