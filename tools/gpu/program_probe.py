@@ -8,7 +8,7 @@ import io, json, os, struct, sys, time, zipfile
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOURCE = open(os.path.join(ROOT, "ttt-block/src/main/resources/ai/ttt/block/programs/TttProgram.torchscript")).read()
+SOURCE = open(os.environ.get("PROGRAM") or os.path.join(ROOT, "ttt-block/src/main/resources/ai/ttt/block/programs/TttProgram.torchscript")).read()
 OUT = os.environ.get("OUT", ".")
 
 def pickle_module(attrs):
@@ -38,7 +38,7 @@ S, V, k, b = L // 4, 128256, int(os.environ.get("WINDOW", 8192)), 1024
 C = k - 1 + b
 dev = "cuda"
 attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window=k, mini_batch=b, capacity=C,
-             eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5,
+             eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5, qk_dtype=5,
              fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
 attrs["mirrored"] = attrs["flash_window"]          # as TttProgram.attributes: 2C slots per ring
 R = 2 * C if attrs["mirrored"] else C
@@ -55,7 +55,7 @@ empty = torch.zeros(0, device=dev)
 weights = []
 for l in range(L):
     prime = l >= L - S
-    weights += [ones(d), ones(d), mat(d, 3 * H * hd), empty, torch.ones(2 * H, hd, device=dev), empty, mat(H * hd, d),
+    weights += [ones(d), ones(d), mat(d, 3 * H * hd), empty, torch.ones(2 * H, hd, device=dev).half(), empty, mat(H * hd, d),
                 ones(d) if prime else empty, ones(d) if prime else empty, ones(d), ones(d), mat(d, 2 * F), mat(F, d)]
 inv = 1.0 / (500000.0 ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
 lanes = inv.repeat_interleave(2).to(dev)
@@ -188,6 +188,18 @@ if "--attention" in sys.argv:
         a["grad_scale"] = gq_ref.abs().max().item()
         gg = torch.randn_like(ref)
         a["fa2_window_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([fa2_window(q, torch.cat([hist, kn], 2))], [q, kn], [gg]))
+        # cuDNN's fused attention (Hopper kernels) on the same window with the band as a bias: it
+        # has no sliding window of its own, so it computes the masked tiles too.
+        bias = band.view(1, 1, b, C)
+        def cudnn_band(q, keys):
+            return torch.ops.aten._scaled_dot_product_cudnn_attention(q, keys, keys, bias, False, 0.0, False, False)[0]
+        try:
+            a["cudnn_band_max_abs_diff"] = (ref - cudnn_band(q, keys)).abs().max().item()
+            a["cudnn_band_fwd_ms"] = timed(lambda: cudnn_band(q, keys))
+            a["cudnn_no_mask_fwd_ms"] = timed(lambda: torch.ops.aten._scaled_dot_product_cudnn_attention(q, keys, keys, None, False, 0.0, False, False)[0])
+            a["cudnn_band_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([cudnn_band(q, torch.cat([hist, kn], 2))], [q, kn], [gg]))
+        except Exception as e:
+            a["cudnn_error"] = repr(e)[:500]
         ring = torch.randn(1, H, C, hd, device=dev, dtype=torch.half)
         idx = torch.remainder(torch.arange(start - k + 1, start, device=dev), C)
         a["gather_window_ms"] = timed(lambda: torch.cat([ring.index_select(2, idx), kn], 2))

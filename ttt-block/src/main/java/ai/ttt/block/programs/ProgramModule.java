@@ -9,9 +9,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
 import ai.ttt.block.kernels.TorchScriptArchive;
 import ai.ttt.block.nn.TorchOps;
 import java.io.IOException;
@@ -26,10 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * TttProgram.torchscript} with the hyperparameters as module attributes, written by {@link
  * TorchScriptArchive} to a private temporary file, loaded once and shared (like the kernels).
  *
- * <p>Calls select the method by DJL's {@code module_method:} convention and always run with {@code
- * training=true}: DJL then runs the module without its inference guard (whose outputs a later
- * in-place op or autograd could not use) and never toggles a shared module between modes. Methods
- * set PyTorch's grad mode themselves and restore it.
+ * <p>Calls pass IValues ({@link ModuleCalls}): the weight and state lists are built once by their
+ * owners, a call adds only its tokens and flags. Methods set PyTorch's grad mode themselves and
+ * restore it.
  */
 final class ProgramModule {
 
@@ -38,16 +38,15 @@ final class ProgramModule {
     private static final Map<Key, ProgramModule> LOADED = new ConcurrentHashMap<>();
 
     private final Model model;
-    private final Block block;
-    private final ParameterStore parameterStore;
+    private final PtSymbolBlock block;
     private final NDManager host;
-    private final Map<String, NDArray> methods = new ConcurrentHashMap<>();
-    private final Map<Integer, NDArray> flags = new ConcurrentHashMap<>();
+    private final Map<Integer, IValue> flags = new ConcurrentHashMap<>();
 
     private record Key(Map<String, Object> attributes, Device device) {}
 
     private ProgramModule(Map<String, Object> attributes, Device device) {
         Engine.getEngine("PyTorch");
+        ModuleCalls.check();
         this.model = Model.newInstance("ttt-program", device, "PyTorch");
         try {
             TorchScriptArchive.loadInto(model, CLASS_NAME, SOURCE, attributes);
@@ -55,8 +54,7 @@ final class ProgramModule {
             model.close();
             throw new EngineException("Cannot load the TTT-E2E program on " + device, e);
         }
-        this.block = model.getBlock();
-        this.parameterStore = new ParameterStore(model.getNDManager(), false);
+        this.block = (PtSymbolBlock) model.getBlock();
         // Host-side constants (method selectors, flags) live on the CPU whatever the device.
         this.host = NDManager.newBaseManager(Device.cpu(), "PyTorch");
     }
@@ -78,12 +76,14 @@ final class ProgramModule {
      * Runs a method of the module.
      *
      * @param method the method name
-     * @param arguments its arguments; the first decides the manager the results attach to
+     * @param results the manager the returned arrays attach to
+     * @param arguments its arguments (the caller keeps and closes them)
      * @return the returned list
      */
-    NDList call(String method, NDList arguments) {
-        arguments.add(selector(method));
-        return block.forward(parameterStore, arguments, true);
+    NDList call(String method, PtNDManager results, IValue... arguments) {
+        try (IValue out = ModuleCalls.run(block, method, arguments)) {
+            return out.toNDList(results);
+        }
     }
 
     /**
@@ -91,10 +91,11 @@ final class ProgramModule {
      * uploads nothing).
      *
      * @param f the flags
-     * @return {@code [6]} int64 on the CPU
+     * @return {@code [6]} int64 on the CPU, as an IValue (kept for the life of the module)
      */
-    NDArray flags(ChunkFlags f) {
-        return flags.computeIfAbsent(f.bits(), b -> kept(host.create(f.values())));
+    IValue flags(ChunkFlags f) {
+        return flags.computeIfAbsent(
+                f.bits(), b -> IValue.from((PtNDArray) kept(host.create(f.values()))));
     }
 
     /**
@@ -104,16 +105,6 @@ final class ProgramModule {
      */
     static String source() {
         return SOURCE;
-    }
-
-    private NDArray selector(String method) {
-        return methods.computeIfAbsent(
-                method,
-                m -> {
-                    NDArray a = kept(host.zeros(new Shape(1)));
-                    a.setName("module_method:" + m);
-                    return a;
-                });
     }
 
     /** Owned by the engine and kept out of any caller's scope (it outlives the call). */

@@ -2,12 +2,14 @@ package ai.ttt.block.programs;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.IValue;
 import ai.ttt.block.nn.TorchOps;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,12 +30,10 @@ import java.util.List;
  */
 public final class ProgramState implements AutoCloseable {
 
-    private static final String NAME = "state[]";
-
     private final NDManager manager;
-    private final NDList arguments;
+    private final IValue arguments;
 
-    private ProgramState(NDManager manager, NDList arguments) {
+    private ProgramState(NDManager manager, IValue arguments) {
         this.manager = manager;
         this.arguments = arguments;
     }
@@ -79,63 +79,63 @@ public final class ProgramState implements AutoCloseable {
             }
         }
         NDManager m = manager.newSubManager();
-        NDList args = new NDList();
+        List<NDArray> args = new ArrayList<>();
         for (int l = 0; l < keys.size(); l++) {
-            args.add(TttProgram.alias(keys.get(l), NAME, m));
-            args.add(TttProgram.alias(values.get(l), NAME, m));
+            args.add(keys.get(l));
+            args.add(values.get(l));
         }
-        args.add(TttProgram.alias(prefixSlots, NAME, m));
-        args.add(TttProgram.alias(suffixSlots, NAME, m));
-        for (NDArray w : fast) {
-            args.add(TttProgram.alias(w, NAME, m));
-        }
+        args.add(prefixSlots);
+        args.add(suffixSlots);
+        args.addAll(fast);
         DataType matmul = program.precision().matmul();
         for (NDArray w : fast) {
             if (w.getDataType() == matmul) {
-                args.add(TttProgram.alias(w, NAME, m));
+                args.add(w);
             } else {
                 NDArray copy = w.toType(matmul, false);
                 NDScope.unregister(copy);
                 copy.attach(m);
-                copy.setName(NAME);
                 args.add(copy);
             }
         }
         NDArray absent = null;
         for (NDArray a : new NDArray[] {openHidden, openTokens}) {
             if (a != null) {
-                args.add(TttProgram.alias(a, NAME, m));
+                args.add(a);
             } else {
                 if (absent == null) {
                     absent = m.zeros(new Shape(0));
                     NDScope.unregister(absent);
                 }
-                args.add(TttProgram.alias(absent, NAME, m));
+                args.add(absent);
             }
         }
-        args.add(TttProgram.alias(skipped, NAME, m));
+        args.add(skipped);
         NDManager host = m.newSubManager(Device.cpu());
         args.add(hostArray(host.create(new double[] {learningRate})));
         // The mirror halves are marked stale: whatever wrote the rings before (a restore, the plain
         // engine) wrote the first halves only.
         args.add(hostArray(host.create(new long[] {position, openCount, 0, 1})));
-        return new ProgramState(m, args);
+        // One list for the life of the state: it holds references to the engine's tensors (the
+        // program updates them in place), released when the state's manager closes.
+        IValue list = IValue.listFrom(args.toArray(new PtNDArray[0]));
+        m.attachInternal(list.getUid(), list);
+        return new ProgramState(m, list);
     }
 
     private static NDArray hostArray(NDArray javaBacked) {
         // Engine-owned (the program writes the cursor in place; see TorchOps.owned).
         NDArray a = TorchOps.owned(javaBacked);
         NDScope.unregister(a);
-        a.setName(NAME);
         return a;
     }
 
     /**
-     * Returns the arguments in the program's order.
+     * Returns the arguments in the program's order, as one list.
      *
-     * @return the handles (do not close or rename)
+     * @return the list (owned by this binding)
      */
-    NDList arguments() {
+    IValue arguments() {
         return arguments;
     }
 

@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
@@ -56,7 +58,7 @@ public final class TttProgram {
     private final boolean mirrored;
     private final List<NDArray> sources;
     private final NDManager manager;
-    private final NDList weights;
+    private final IValue weights;
 
     private TttProgram(TttLanguageModel model, List<NDArray> sources) {
         this.config = model.config();
@@ -67,7 +69,7 @@ public final class TttProgram {
         this.module = ProgramModule.of(attributes, device(model));
         this.sources = sources;
         this.manager = model.manager().newSubManager();
-        this.weights = new NDList(sources.size());
+        PtNDArray[] list = new PtNDArray[sources.size()];
         NDArray absent = manager.zeros(new Shape(0), precision.stream());
         NDScope.unregister(absent);
         for (int i = 0; i < sources.size(); i++) {
@@ -77,14 +79,15 @@ public final class TttProgram {
             if (layerSlot && slot == Q_NORM && source != null) {
                 // q_norm's weight for each of the H q heads, then k_norm's for each of the Hkv k
                 // heads: QK-norm of q and k as one [B, n, H + Hkv, hd] tensor, one multiply.
-                NDArray qk = qkNorm(source, sources.get(i + 1));
-                weights.add(alias(qk, "weights[]", manager));
+                list[i] = (PtNDArray) qkNorm(source, sources.get(i + 1));
             } else if (source == null || (layerSlot && slot == K_NORM)) {
-                weights.add(alias(absent, "weights[]", manager));
+                list[i] = (PtNDArray) absent;
             } else {
-                weights.add(alias(source, "weights[]", manager));
+                list[i] = (PtNDArray) source;
             }
         }
+        this.weights = IValue.listFrom(list);
+        manager.attachInternal(weights.getUid(), weights);
     }
 
     private NDArray qkNorm(NDArray q, NDArray k) {
@@ -92,8 +95,9 @@ public final class TttProgram {
         try (NDArray qv = q.expandDims(0);
                 NDArray kv = k.expandDims(0);
                 NDArray qs = qv.repeat(0, config.numHeads());
-                NDArray ks = kv.repeat(0, config.numKvHeads())) {
-            NDArray both = qs.concat(ks, 0);
+                NDArray ks = kv.repeat(0, config.numKvHeads());
+                NDArray joined = qs.concat(ks, 0)) {
+            NDArray both = joined.toType(qkType(precision, q.getDevice()), true);
             both.attach(manager);
             NDScope.unregister(both);
             return both;
@@ -135,13 +139,19 @@ public final class TttProgram {
      */
     public NDList chunk(NDArray tokens, NDArray targets, ChunkFlags flags, ProgramState state) {
         boolean decoding = tokens.getShape().get(1) == 1 && !flags.step();
-        NDList arguments = new NDList(4 + weights.size() + state.arguments().size());
-        arguments.add(tokens);
-        arguments.add(targets == null ? tokens : targets);
-        arguments.add(module.flags(flags));
-        arguments.addAll(weights);
-        arguments.addAll(state.arguments());
-        return run(METHODS.get(0), arguments, flags.outputCount(), decoding && FUSE_DECODING);
+        try (IValue t = IValue.from((PtNDArray) tokens);
+                IValue y = targets == null ? null : IValue.from((PtNDArray) targets)) {
+            return run(
+                    METHODS.get(0),
+                    tokens,
+                    flags.outputCount(),
+                    decoding && FUSE_DECODING,
+                    t,
+                    y == null ? t : y,
+                    module.flags(flags),
+                    weights,
+                    state.arguments());
+        }
     }
 
     /**
@@ -153,11 +163,10 @@ public final class TttProgram {
      * @return {@code [B]} the mini-batch loss
      */
     public NDArray closeMiniBatch(NDArray nextToken, ProgramState state) {
-        NDList arguments = new NDList(2 + weights.size() + state.arguments().size());
-        arguments.add(nextToken);
-        arguments.addAll(weights);
-        arguments.addAll(state.arguments());
-        return run(METHODS.get(1), arguments, 1, false).singletonOrThrow();
+        try (IValue t = IValue.from((PtNDArray) nextToken)) {
+            return run(METHODS.get(1), nextToken, 1, false, t, weights, state.arguments())
+                    .singletonOrThrow();
+        }
     }
 
     /**
@@ -190,7 +199,8 @@ public final class TttProgram {
         return precision;
     }
 
-    private NDList run(String method, NDList arguments, int expected, boolean optimize) {
+    private NDList run(
+            String method, NDArray first, int expected, boolean optimize, IValue... arguments) {
         // Off: every call computes with the same kernels from the first on (bitwise reproducible).
         // On (decoding, -Dttt.fuseDecoding=true): TorchScript's profiling executor fuses chains of
         // elementwise ops after two profiling calls, fewer kernel launches per token.
@@ -198,7 +208,7 @@ public final class TttProgram {
         boolean gradMode = JniUtils.isGradMode();
         boolean done = false;
         try {
-            NDList out = module.call(method, arguments);
+            NDList out = module.call(method, (PtNDManager) first.getManager(), arguments);
             if (out.size() != expected) {
                 out.close();
                 throw new IllegalStateException(
@@ -242,6 +252,7 @@ public final class TttProgram {
         a.put("clip", c.innerGradClip());
         a.put("stream_dtype", scalarType(precision.stream()));
         a.put("matmul_dtype", scalarType(precision.matmul()));
+        a.put("qk_dtype", scalarType(qkType(precision, device)));
         a.put("fused_norm", device.isGpu());
         // FlashAttention (CUDA, fp16) with its own sliding window instead of a band mask.
         boolean flash =
@@ -253,6 +264,15 @@ public final class TttProgram {
         a.put("flash_window", flash);
         a.put("mirrored", flash || Boolean.getBoolean("ttt.mirrorRings"));
         return a;
+    }
+
+    /**
+     * The type QK-norm and RoPE compute in: the matmul type where RMSNorm is one fused kernel that
+     * accumulates in fp32 (the GPU), so that q and k go from the projection to attention without a
+     * round trip through the stream type; the stream type elsewhere.
+     */
+    static DataType qkType(Precision precision, ai.djl.Device device) {
+        return device.isGpu() ? precision.matmul() : precision.stream();
     }
 
     /** PyTorch's ScalarType codes, which TorchScript uses for dtypes. */
@@ -327,23 +347,5 @@ public final class TttProgram {
 
     private static ai.djl.Device device(TttLanguageModel model) {
         return model.manager().getDevice();
-    }
-
-    /**
-     * Returns a second handle to {@code array}'s tensor (same storage and autograd identity), named
-     * for DJL's list convention, owned by {@code manager} and outside any open scope.
-     *
-     * @param array the tensor
-     * @param name e.g. {@code state[]}
-     * @param manager owns the handle
-     * @return the alias
-     */
-    static NDArray alias(NDArray array, String name, NDManager manager) {
-        PtNDArray a = (PtNDArray) array;
-        NDArray alias = JniUtils.to(a, a.getDataType(), a.getDevice());
-        NDScope.unregister(alias);
-        alias.attach(manager);
-        alias.setName(name);
-        return alias;
     }
 }
