@@ -117,6 +117,28 @@ prog.close_mini_batch(tok, weights, state)
 sync(); res["close_step_ms"] = (time.perf_counter() - t) * 1e3
 print(json.dumps(res), flush=True)
 
+if "--decode-variants" in sys.argv:
+    # The same decoding on fresh loads of the program (fresh graph executors, the ring full):
+    # TorchScript's plain executor (what the engine uses), its optimizing executor without fusion
+    # (method calls inlined), and with its fuser.
+    v = {}
+    for name, optimize, fuser in [("plain", False, True), ("inlined", True, False), ("fused", True, True)]:
+        torch._C._jit_set_texpr_fuser_enabled(fuser)
+        torch._C._set_graph_executor_optimize(optimize)
+        p2 = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
+        state[-1][1] = 0
+        for _ in range(5):
+            p2.chunk(tok, tok, DECODE, weights, state)
+        sync(); t = time.perf_counter()
+        for _ in range(nd):
+            out = p2.chunk(tok, tok, DECODE, weights, state)
+            out[0][0, 0].item()
+        v[name + "_decode_ms"] = (time.perf_counter() - t) / nd * 1e3
+    torch._C._jit_set_texpr_fuser_enabled(True)
+    torch._C._set_graph_executor_optimize(False)
+    print(json.dumps(v), flush=True)
+    res["decode_variants"] = v
+
 if "--profile" in sys.argv:
     from torch.profiler import profile, ProfilerActivity
     state[-1][1] = 0
