@@ -49,6 +49,16 @@ public record ChunkFlags(
     }
 
     /**
+     * Whether a call of one token with these flags is what the program's lean {@code decode}
+     * computes: no step, no NLL, no logits beyond the last row's.
+     *
+     * @return true for generation's single-token feeds
+     */
+    boolean decodable() {
+        return !step && !(hasTargets && allRows) && !keepLogits;
+    }
+
+    /**
      * Returns how many arrays the chunk call returns: NLL (and the loss when stepping), then the
      * logits, then the last logits, each only when asked for.
      *

@@ -35,7 +35,7 @@ import java.util.WeakHashMap;
 public final class TttProgram {
 
     /** The program's methods the engine calls (what a profiler records a call under). */
-    public static final List<String> METHODS = List.of("chunk", "close_mini_batch");
+    public static final List<String> METHODS = List.of("chunk", "close_mini_batch", "decode");
 
     /**
      * Whether decoding calls run with TorchScript's fusing executor ({@code -Dttt.fuseDecoding}).
@@ -139,13 +139,27 @@ public final class TttProgram {
      */
     public NDList chunk(NDArray tokens, NDArray targets, ChunkFlags flags, ProgramState state) {
         boolean decoding = tokens.getShape().get(1) == 1 && !flags.step();
+        if (decoding && flags.decodable()) {
+            // Generation's token: the lean single-token method (the same math).
+            try (IValue t = IValue.from((PtNDArray) tokens)) {
+                return run(
+                        METHODS.get(2),
+                        tokens,
+                        flags.outputCount(),
+                        FUSE_DECODING,
+                        t,
+                        module.flags(flags),
+                        weights,
+                        state.arguments());
+            }
+        }
         try (IValue t = IValue.from((PtNDArray) tokens);
                 IValue y = targets == null ? null : IValue.from((PtNDArray) targets)) {
             return run(
                     METHODS.get(0),
                     tokens,
                     flags.outputCount(),
-                    decoding && FUSE_DECODING,
+                    false,
                     t,
                     y == null ? t : y,
                     module.flags(flags),
