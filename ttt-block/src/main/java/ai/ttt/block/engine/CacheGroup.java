@@ -58,8 +58,8 @@ final class CacheGroup {
      * @param window k
      * @param functional training mode
      * @param maskType the type of masks (the matmul type)
-     * @param mirrored whether each ring is the first half of a {@code [B, Hkv, 2C, hd]} buffer
-     *     whose second half the program keeps equal to it ({@code TttProgram.mirrorsRings})
+     * @param mirrored whether each ring is the first half of a slot-major {@code [B, 2C, Hkv, hd]}
+     *     buffer whose second half the program keeps equal to it ({@code TttProgram.mirrorsRings})
      */
     CacheGroup(
             NDManager manager,
@@ -96,10 +96,15 @@ final class CacheGroup {
             NDManager manager, long batch, long kvHeads, long headDim, DataType type) {
         Layer l = new Layer();
         if (!functional) {
-            Shape s = new Shape(batch, kvHeads, (mirrored ? 2L : 1L) * capacity, headDim);
+            // Mirrored rings are slot-major [B, 2C, Hkv, hd] (the program's layout, see
+            // TttProgram.mirrorsRings); the plain engine, saving and restoring see the first C
+            // slots as a [B, Hkv, C, hd] view.
+            Shape s =
+                    mirrored
+                            ? new Shape(batch, 2L * capacity, kvHeads, headDim)
+                            : new Shape(batch, kvHeads, capacity, headDim);
             l.keyBuffer = manager.zeros(s, type);
             l.valueBuffer = manager.zeros(s, type);
-            // The plain engine, saving and restoring see the first half only (a view).
             l.keys = mirrored ? firstHalf(l.keyBuffer) : l.keyBuffer;
             l.values = mirrored ? firstHalf(l.valueBuffer) : l.valueBuffer;
         }
@@ -108,7 +113,7 @@ final class CacheGroup {
     }
 
     private NDArray firstHalf(NDArray buffer) {
-        return buffer.get(range(2, 0, capacity));
+        return buffer.get(range(1, 0, capacity)).transpose(0, 2, 1, 3);
     }
 
     /**
@@ -369,7 +374,7 @@ final class CacheGroup {
      * Returns the whole keys buffer of a layer, mirror included (for the program).
      *
      * @param layer index within the group
-     * @return {@code [B, Hkv, 2C, hd]} when mirrored, else {@link #keysOf}
+     * @return {@code [B, 2C, Hkv, hd]} when mirrored, else {@link #keysOf}
      */
     NDArray keyBufferOf(int layer) {
         return layers.get(layer).keyBuffer;
@@ -379,7 +384,7 @@ final class CacheGroup {
      * Returns the whole values buffer of a layer, mirror included (for the program).
      *
      * @param layer index within the group
-     * @return {@code [B, Hkv, 2C, hd]} when mirrored, else {@link #valuesOf}
+     * @return {@code [B, 2C, Hkv, hd]} when mirrored, else {@link #valuesOf}
      */
     NDArray valueBufferOf(int layer) {
         return layers.get(layer).valueBuffer;

@@ -43,8 +43,8 @@ public final class ProgramState implements AutoCloseable {
      *
      * @param program the program the state will be read with (checks the ring size)
      * @param manager the state's manager (a sub-manager of it owns the handles)
-     * @param keys per layer {@code [B, Hkv, C, hd]} rings, model order ({@code [B, Hkv, 2C, hd]}
-     *     when the program {@linkplain TttProgram#mirrorsRings() mirrors rings})
+     * @param keys per layer {@code [B, Hkv, C, hd]} rings, model order (slot-major {@code [B, 2C,
+     *     Hkv, hd]} when the program {@linkplain TttProgram#mirrorsRings() mirrors rings})
      * @param values per layer, same shapes
      * @param prefixSlots {@code [C]} int64 positions held by the prefix rings' slots
      * @param suffixSlots {@code [C]} int64, the suffix rings'
@@ -71,9 +71,10 @@ public final class ProgramState implements AutoCloseable {
             double learningRate,
             long position,
             int openCount) {
-        long slots = (program.mirrorsRings() ? 2L : 1L) * program.capacity();
+        boolean mirrored = program.mirrorsRings();
+        long slots = (mirrored ? 2L : 1L) * program.capacity();
         for (NDArray k : keys) {
-            if (k.getShape().get(2) != slots) {
+            if (k.getShape().get(mirrored ? 1 : 2) != slots) {
                 throw new IllegalArgumentException(
                         "rings of " + k.getShape().get(2) + " slots; the program expects " + slots);
             }

@@ -193,10 +193,11 @@ public final class TttProgram {
     }
 
     /**
-     * Whether the program expects mirrored rings: {@code [B, Hkv, 2C, hd]}, each slot {@code s < C}
-     * held again at s + C, so that the window before a chunk is one contiguous view in position
-     * order (FlashAttention's sliding window needs keys in that order; a ring wraps). On for the
-     * FlashAttention path; {@code -Dttt.mirrorRings=true} turns it on elsewhere (tests on CPU).
+     * Whether the program expects mirrored rings: slot-major {@code [B, 2C, Hkv, hd]}, each slot
+     * {@code s < C} held again at s + C, so that the window before a chunk is one contiguous block
+     * in position order, in the layout FlashAttention reads (its sliding window needs keys in that
+     * order; a ring wraps). On for the FlashAttention path; {@code -Dttt.mirrorRings=true} turns it
+     * on elsewhere (tests on CPU).
      *
      * @return whether sequence states must allocate 2C slots per ring
      */
