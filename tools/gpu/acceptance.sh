@@ -22,7 +22,7 @@ for step in $steps; do
     bench)   timeout ${BENCH_TIMEOUT:-300} $JAVA -Dai.djl.offline=true -Dttt.fuseDecoding=$FUSE -cp $CP ai.ttt.cli.TttCommand \
                bench --device gpu --preset 3b --window 8192 \
                --contexts ${CONTEXTS:-8192,32768,131072} --modes ${MODES:-ttt-e2e,swa,full} --no-ops \
-               --warmup 1 --repeats ${REPEATS:-2} --decode-tokens 16 --output "$OUT/bench" | tail -22 ;;
+               --warmup 1 --repeats ${REPEATS:-2} --decode-tokens ${DECODE_TOKENS:-64} --output "$OUT/bench" | tail -22 ;;
     parity)  timeout 150 python3 tools/gpu/fixture_parity.py | tail -20 ;;
   esac
 done

@@ -40,7 +40,6 @@ dev = "cuda"
 attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window=k, mini_batch=b, capacity=C,
              eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5, qk_dtype=5,
              fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
-attrs["split_window"] = attrs["flash_window"] and os.environ.get("SPLIT", "1") == "1"
 attrs["mirrored"] = attrs["flash_window"]          # as TttProgram.attributes: 2C slots per ring
 R = 2 * C if attrs["mirrored"] else C
 
@@ -126,24 +125,6 @@ sync(); t = time.perf_counter()
 prog.close_mini_batch(tok, weights, state)
 sync(); res["close_step_ms"] = (time.perf_counter() - t) * 1e3
 print(json.dumps(res), flush=True)
-
-if "--split-check" in sys.argv and attrs["split_window"]:
-    # The split window attention against one FlashAttention call: the same prefill chunk (ring
-    # full, with its step) from copies of one state, NLL and the updated fast weights compared.
-    other = dict(attrs, split_window=False)
-    archive(other, "/tmp/ttt_program_nosplit.pt")
-    plain = torch.jit.load("/tmp/ttt_program_nosplit.pt", map_location=dev)
-    st_a = [x.clone() for x in state]; st_b = [x.clone() for x in state]
-    st_a[-1][1] = 0; st_b[-1][1] = 0
-    i = n_fill + reps + 1
-    ca, cb = toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1]
-    oa = prog.chunk(ca, cb, STEP, weights, st_a); ob = plain.chunk(ca, cb, STEP, weights, st_b)
-    f0 = 2 * L + 2
-    sc = {"nll_max_abs_diff": (oa[0] - ob[0]).abs().max().item(), "nll_mean": ob[0].mean().item(),
-          "fast_weight_max_abs_diff": max((st_a[f0 + j] - st_b[f0 + j]).abs().max().item() for j in range(2 * S)),
-          "keys_max_abs_diff": max((st_a[j] - st_b[j]).abs().max().item() for j in range(2 * L))}
-    print(json.dumps(sc), flush=True)
-    res["split_check"] = sc
 
 if "--decode-variants" in sys.argv:
     # The same decoding on fresh loads of the program (fresh graph executors, the ring full):

@@ -277,13 +277,6 @@ public final class TttProgram {
                         && c.headDim() <= 256
                         && !"false".equals(System.getProperty("ttt.flashWindow"));
         a.put("flash_window", flash);
-        // Most of the window as cuDNN's dense attention, the two edges as FlashAttention's
-        // (the program's split_window_attention): same heads for q and k/v only.
-        a.put(
-                "split_window",
-                flash
-                        && c.numHeads() == c.numKvHeads()
-                        && !"false".equals(System.getProperty("ttt.splitWindow")));
         a.put("mirrored", flash || Boolean.getBoolean("ttt.mirrorRings"));
         return a;
     }
