@@ -42,6 +42,9 @@ public final class TttProgram {
      */
     static final boolean FUSE_DECODING = Boolean.getBoolean("ttt.fuseDecoding");
 
+    /** The longest window whose rings are mirrored on the FlashAttention path (keys). */
+    static final int MIRROR_MAX_WINDOW = 16_384;
+
     /** Tensors per layer in the weight list (see the program source). */
     static final int PER_LAYER = 13;
 
@@ -196,8 +199,10 @@ public final class TttProgram {
      * Whether the program expects mirrored rings: slot-major {@code [B, 2C, Hkv, hd]}, each slot
      * {@code s < C} held again at s + C, so that the window before a chunk is one contiguous block
      * in position order, in the layout FlashAttention reads (its sliding window needs keys in that
-     * order; a ring wraps). On for the FlashAttention path; {@code -Dttt.mirrorRings=true} turns it
-     * on elsewhere (tests on CPU).
+     * order; a ring wraps). On for the FlashAttention path with windows up to {@value
+     * #MIRROR_MAX_WINDOW} keys (a longer one, as in full attention, reads its ring in place until
+     * the ring first wraps, then with band masks); {@code -Dttt.mirrorRings=true} turns it on
+     * elsewhere (tests on CPU).
      *
      * @return whether sequence states must allocate 2C slots per ring
      */
@@ -277,7 +282,13 @@ public final class TttProgram {
                         && c.headDim() <= 256
                         && !"false".equals(System.getProperty("ttt.flashWindow"));
         a.put("flash_window", flash);
-        a.put("mirrored", flash || Boolean.getBoolean("ttt.mirrorRings"));
+        // Mirroring doubles the rings: worth it for a sliding window that wraps every few
+        // mini-batches, not for a window as long as the context (full attention), whose ring
+        // stays in position order until it first wraps (the program's in_window_order).
+        a.put(
+                "mirrored",
+                (flash && c.slidingWindow() <= MIRROR_MAX_WINDOW)
+                        || Boolean.getBoolean("ttt.mirrorRings"));
         return a;
     }
 
