@@ -102,22 +102,20 @@ res["peak_gib_prefill"] = torch.cuda.max_memory_allocated() / 2**30
 pos = (n_fill + reps) * b
 # decode: open mini-batch from 0, one token at a time
 tok = toks[:, :1].clone()
+nd = 50
+def decode_ms(step):
+    # ms per token of step() (one decoded token), 5 warm-up tokens, one value read back per token
+    # as sampling would
+    for _ in range(5):
+        step()
+    sync(); t = time.perf_counter()
+    for _ in range(nd):
+        step()[0][0, 0].item()
+    return (time.perf_counter() - t) / nd * 1e3
 torch._C._set_graph_executor_optimize(FUSE)
-for _ in range(5):
-    prog.chunk(tok, tok, DECODE, weights, state)
-sync(); t = time.perf_counter(); nd = 50
-for _ in range(nd):
-    out = prog.chunk(tok, tok, DECODE, weights, state)
-    out[0][0, 0].item()  # one value read back per token, as sampling would
-res["decode_ms_per_token"] = (time.perf_counter() - t) / nd * 1e3
+res["decode_ms_per_token"] = decode_ms(lambda: prog.chunk(tok, tok, DECODE, weights, state))
 # the lean method the engine calls for generation's tokens
-for _ in range(5):
-    prog.decode(tok, DECODE, weights, state)
-sync(); t = time.perf_counter()
-for _ in range(nd):
-    out = prog.decode(tok, DECODE, weights, state)
-    out[0][0, 0].item()
-res["decode_method_ms_per_token"] = (time.perf_counter() - t) / nd * 1e3
+res["decode_method_ms_per_token"] = decode_ms(lambda: prog.decode(tok, DECODE, weights, state))
 torch._C._set_graph_executor_optimize(False)
 # the decode-time step
 state[-1][1] = b
@@ -136,13 +134,7 @@ if "--decode-variants" in sys.argv:
         torch._C._set_graph_executor_optimize(optimize)
         p2 = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
         state[-1][1] = 0
-        for _ in range(5):
-            p2.decode(tok, DECODE, weights, state)
-        sync(); t = time.perf_counter()
-        for _ in range(nd):
-            out = p2.decode(tok, DECODE, weights, state)
-            out[0][0, 0].item()
-        v[name + "_decode_ms"] = (time.perf_counter() - t) / nd * 1e3
+        v[name + "_decode_ms"] = decode_ms(lambda: p2.decode(tok, DECODE, weights, state))
     torch._C._jit_set_texpr_fuser_enabled(True)
     torch._C._set_graph_executor_optimize(False)
     print(json.dumps(v), flush=True)

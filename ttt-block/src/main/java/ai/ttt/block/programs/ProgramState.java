@@ -73,10 +73,14 @@ public final class ProgramState implements AutoCloseable {
             int openCount) {
         boolean mirrored = program.mirrorsRings();
         long slots = (mirrored ? 2L : 1L) * program.capacity();
+        int slotAxis = mirrored ? 1 : 2;
         for (NDArray k : keys) {
-            if (k.getShape().get(mirrored ? 1 : 2) != slots) {
+            if (k.getShape().get(slotAxis) != slots) {
                 throw new IllegalArgumentException(
-                        "rings of " + k.getShape().get(2) + " slots; the program expects " + slots);
+                        "rings of "
+                                + k.getShape().get(slotAxis)
+                                + " slots; the program expects "
+                                + slots);
             }
         }
         NDManager m = manager.newSubManager();
