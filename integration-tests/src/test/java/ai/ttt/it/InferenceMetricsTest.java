@@ -60,12 +60,7 @@ class InferenceMetricsTest {
 
     @Test
     void scoringIsTimedAsInference() throws Exception {
-        Criteria<String, ScoreResult> criteria =
-                Criteria.builder()
-                        .setTypes(String.class, ScoreResult.class)
-                        .optGroupId(TttModelZoo.GROUP_ID)
-                        .optArtifactId(TttModelZoo.DEFAULT_MODEL)
-                        .build();
+        Criteria<String, ScoreResult> criteria = TestModels.defaultScorer();
         try (ZooModel<String, ScoreResult> model = criteria.loadModel();
                 Predictor<String, ScoreResult> p = model.newPredictor()) {
             Metrics metrics = new Metrics();

@@ -67,13 +67,7 @@ class NativeMemoryTest {
             }
             assertEquals(before, TestModels.liveArrays(), "after streaming");
         }
-        try (ZooModel<String, ScoreResult> zoo =
-                        Criteria.builder()
-                                .setTypes(String.class, ScoreResult.class)
-                                .optGroupId("ai.ttt")
-                                .optArtifactId(TttModelZoo.DEFAULT_MODEL)
-                                .build()
-                                .loadModel();
+        try (ZooModel<String, ScoreResult> zoo = TestModels.defaultScorer().loadModel();
                 Predictor<String, ScoreResult> p = zoo.newPredictor()) {
             p.predict("warm-up text");
             int before = TestModels.liveArrays();

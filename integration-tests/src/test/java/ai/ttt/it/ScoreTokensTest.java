@@ -8,7 +8,6 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.ttt.translators.ScoreResult;
 import ai.ttt.translators.TttModels;
 import ai.ttt.translators.TttSession;
-import ai.ttt.zoo.TttModelZoo;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -35,12 +34,7 @@ class ScoreTokensTest {
         assertEquals(0, r.code(), r.err());
         JsonObject json = JsonParser.parseString(r.out()).getAsJsonObject();
 
-        Criteria<String, ScoreResult> criteria =
-                Criteria.builder()
-                        .setTypes(String.class, ScoreResult.class)
-                        .optGroupId(TttModelZoo.GROUP_ID)
-                        .optArtifactId(TttModelZoo.DEFAULT_MODEL)
-                        .build();
+        Criteria<String, ScoreResult> criteria = TestModels.defaultScorer();
         ScoreResult score;
         try (ZooModel<String, ScoreResult> model = criteria.loadModel();
                 Predictor<String, ScoreResult> p = model.newPredictor()) {
@@ -65,12 +59,7 @@ class ScoreTokensTest {
         assertEquals(0, r.code(), r.err());
         JsonArray cli =
                 JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("token_nll");
-        Criteria<String, ScoreResult> criteria =
-                Criteria.builder()
-                        .setTypes(String.class, ScoreResult.class)
-                        .optGroupId(TttModelZoo.GROUP_ID)
-                        .optArtifactId(TttModelZoo.DEFAULT_MODEL)
-                        .build();
+        Criteria<String, ScoreResult> criteria = TestModels.defaultScorer();
         try (ZooModel<String, ScoreResult> model = criteria.loadModel();
                 Predictor<String, ScoreResult> p = model.newPredictor();
                 TttSession session =

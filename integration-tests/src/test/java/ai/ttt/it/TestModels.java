@@ -2,10 +2,13 @@ package ai.ttt.it;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.repository.zoo.Criteria;
 import ai.ttt.block.Fixtures;
 import ai.ttt.convert.ConvertOptions;
 import ai.ttt.convert.OfficialConverter;
+import ai.ttt.translators.ScoreResult;
 import ai.ttt.translators.TokenSelector;
+import ai.ttt.zoo.TttModelZoo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +28,15 @@ final class TestModels {
                 Fixtures.get("official/tiny-L4-S1"), dir, ConvertOptions.defaults());
         Files.copy(Fixtures.get("tokenizers/byte/tokenizer.json"), dir.resolve("tokenizer.json"));
         return dir;
+    }
+
+    /** The embedded default model as a scorer (String → ScoreResult), without arguments. */
+    static Criteria<String, ScoreResult> defaultScorer() {
+        return Criteria.builder()
+                .setTypes(String.class, ScoreResult.class)
+                .optGroupId(TttModelZoo.GROUP_ID)
+                .optArtifactId(TttModelZoo.DEFAULT_MODEL)
+                .build();
     }
 
     /** Live native arrays in every manager of the PyTorch engine. */
