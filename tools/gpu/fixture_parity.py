@@ -10,6 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TTT = shlex.split(os.environ["TTT"])
 OUT = os.environ.get("OUT", ".")
 DEVICE = os.environ.get("PARITY_DEVICE", "gpu")
+PRECISIONS = os.environ.get("PARITY_PRECISIONS", "fp32,fp16").split(",")   # which rows to run
 
 def read_safetensors(path):
     with open(path, "rb") as f:
@@ -45,7 +46,7 @@ def score(model, ids, precision, ttt, work):
 
 rows = []
 work = tempfile.mkdtemp()
-for name in sorted(os.listdir(os.path.join(ROOT, "test-fixtures/hf"))):
+for name in sorted(os.listdir(os.path.join(ROOT, "test-fixtures/hf"))) if "fp32" in PRECISIONS else []:
     src = os.path.join(ROOT, "test-fixtures/hf", name)
     model = os.path.join(work, "hf-" + name)
     run(["convert", "--from", "hf", "--input", src, "--output", model])
@@ -64,6 +65,8 @@ for name in sorted(os.listdir(os.path.join(ROOT, "test-fixtures/official"))):
     ref = read_safetensors(os.path.join(src, "reference.safetensors"))
     _, ids = ref["tokens"]
     for precision, ttt, limit in [("fp32", False, 2e-4), ("fp32", True, 2e-4), ("fp16", True, 1e-2)]:
+        if precision not in PRECISIONS:
+            continue
         got = score(model, ids, precision, ttt, work)
         _, want = ref["token_nll_ttt" if ttt else "token_nll_no_ttt"]
         rows.append({"fixture": "official/" + name, "row": 0, "precision": precision, "ttt": ttt,

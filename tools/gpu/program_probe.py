@@ -41,6 +41,9 @@ attrs = dict(num_layers=L, num_prime=S, heads=H, kv_heads=H, head_dim=hd, window
              eps=1e-6, sandwich=True, qk_norm=True, qkv_bias=False, bos=128000, clip=1.0, stream_dtype=6, matmul_dtype=5, qk_dtype=5,
              fused_norm="--plain-norm" not in sys.argv, flash_window="--band-mask" not in sys.argv)
 attrs["mirrored"] = attrs["flash_window"]          # as TttProgram.attributes: 2C slots per ring
+attrs["residual_dtype"] = 5                        # as TttProgram.residualType on the GPU in fp16
+attrs["rope_turns"] = True
+attrs.update(json.loads(os.environ.get("ATTRS", "{}")))  # overrides for experiments, e.g. '{"stream_dtype": 5}'
 R = 2 * C if attrs["mirrored"] else C
 
 torch._C._set_graph_executor_optimize(False)   # what the engine does (Kernels.prepareThread)
@@ -50,7 +53,8 @@ prog = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
 
 torch.manual_seed(0)
 def mat(*s): return (torch.randn(*s, device=dev) * 0.02).half()
-def ones(n): return torch.ones(n, device=dev)
+NORM_DTYPE = torch.half if attrs["residual_dtype"] == 5 else torch.float   # norm weights in the residual type
+def ones(n): return torch.ones(n, device=dev, dtype=NORM_DTYPE)
 empty = torch.zeros(0, device=dev)
 weights = []
 for l in range(L):
@@ -146,7 +150,7 @@ if "--profile" in sys.argv:
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
         prefill_chunk(n_fill + reps); sync()
     print("== one prefill mini-batch ==")
-    print(p.key_averages().table(sort_by="self_cuda_time_total", row_limit=25, max_name_column_width=70))
+    print(p.key_averages().table(sort_by="self_cuda_time_total", row_limit=int(os.environ.get("ROWS", 25)), max_name_column_width=70))
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
         for _ in range(3):
             prog.chunk(tok, tok, DECODE, weights, state)

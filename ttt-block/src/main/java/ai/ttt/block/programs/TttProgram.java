@@ -51,6 +51,9 @@ public final class TttProgram {
     private static final int Q_NORM = 4;
     private static final int K_NORM = 5;
 
+    /** The RMSNorm weights of a layer in the weight list: they take the residual stream's type. */
+    private static final java.util.Set<Integer> NORM_SLOTS = java.util.Set.of(0, 1, 7, 8, 9, 10);
+
     private static final Map<TttLanguageModel, TttProgram> BOUND =
             Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -69,6 +72,7 @@ public final class TttProgram {
         this.capacity = config.slidingWindow() - 1 + config.miniBatchSize();
         Map<String, Object> attributes = attributes(config, precision, capacity, device(model));
         this.mirrored = (Boolean) attributes.get("mirrored");
+        DataType residual = residualType(precision, device(model));
         this.module = ProgramModule.of(attributes, device(model));
         this.sources = sources;
         this.manager = model.manager().newSubManager();
@@ -85,12 +89,27 @@ public final class TttProgram {
                 list[i] = (PtNDArray) qkNorm(source, sources.get(i + 1));
             } else if (source == null || (layerSlot && slot == K_NORM)) {
                 list[i] = (PtNDArray) absent;
+            } else if ((layerSlot ? NORM_SLOTS.contains(slot) : i == finalNorm())
+                    && source.getDataType() != residual) {
+                list[i] = (PtNDArray) owned(source.toType(residual, true));
             } else {
                 list[i] = (PtNDArray) source;
             }
         }
         this.weights = IValue.listFrom(list);
         manager.attachInternal(weights.getUid(), weights);
+    }
+
+    /** The final norm's index in the weight list. */
+    private int finalNorm() {
+        return PER_LAYER * config.numLayers() + 2;
+    }
+
+    /** An array made from a model array, kept by this program (closed with it). */
+    private NDArray owned(NDArray made) {
+        made.attach(manager);
+        NDScope.unregister(made);
+        return made;
     }
 
     private NDArray qkNorm(NDArray q, NDArray k) {
@@ -100,10 +119,7 @@ public final class TttProgram {
                 NDArray qs = qv.repeat(0, config.numHeads());
                 NDArray ks = kv.repeat(0, config.numKvHeads());
                 NDArray joined = qs.concat(ks, 0)) {
-            NDArray both = joined.toType(qkType(precision, q.getDevice()), true);
-            both.attach(manager);
-            NDScope.unregister(both);
-            return both;
+            return owned(joined.toType(qkType(precision, q.getDevice()), true));
         }
     }
 
@@ -273,7 +289,11 @@ public final class TttProgram {
         a.put("stream_dtype", scalarType(precision.stream()));
         a.put("matmul_dtype", scalarType(precision.matmul()));
         a.put("qk_dtype", scalarType(qkType(precision, device)));
-        a.put("fused_norm", device.isGpu());
+        DataType residual = residualType(precision, device);
+        a.put("residual_dtype", scalarType(residual));
+        a.put("rope_turns", device.isGpu() || Boolean.getBoolean("ttt.ropeTurns"));
+        // A 16-bit stream needs RMSNorm's fp32 accumulation, which the fused kernel has.
+        a.put("fused_norm", device.isGpu() || residual != precision.stream());
         // FlashAttention (CUDA, fp16) with its own sliding window instead of a band mask.
         boolean flash =
                 device.isGpu()
@@ -299,6 +319,21 @@ public final class TttProgram {
      */
     static DataType qkType(Precision precision, ai.djl.Device device) {
         return device.isGpu() ? precision.matmul() : precision.stream();
+    }
+
+    /**
+     * The type of the residual stream between sublayers: the matmul type on the GPU in fp16 (the
+     * official code keeps a bf16 stream; RMSNorm accumulates in fp32 and casts back), which removes
+     * four casts of {@code [B, n, d]} per block and halves the stream's memory traffic; the stream
+     * type elsewhere. {@code -Dttt.fp16Residual=false} keeps the fp32 stream on the GPU, {@code
+     * =true} also uses it on the CPU (tests).
+     */
+    static DataType residualType(Precision precision, ai.djl.Device device) {
+        String property = System.getProperty("ttt.fp16Residual");
+        boolean wanted = property == null ? device.isGpu() : Boolean.parseBoolean(property);
+        return wanted && precision.matmul() == DataType.FLOAT16
+                ? precision.matmul()
+                : precision.stream();
     }
 
     /** PyTorch's ScalarType codes, which TorchScript uses for dtypes. */
