@@ -118,8 +118,11 @@ def decode_ms(step):
     return (time.perf_counter() - t) / nd * 1e3
 torch._C._set_graph_executor_optimize(FUSE)
 res["decode_ms_per_token"] = decode_ms(lambda: prog.chunk(tok, tok, DECODE, weights, state))
-# the lean method the engine calls for generation's tokens
-res["decode_method_ms_per_token"] = decode_ms(lambda: prog.decode(tok, DECODE, weights, state))
+# the lean method the engine calls for generation's tokens, under InferenceMode as the engine calls
+# it, and outside it for comparison
+with torch.inference_mode():
+    res["decode_method_ms_per_token"] = decode_ms(lambda: prog.decode(tok, DECODE, weights, state))
+res["decode_method_outside_inference_mode_ms"] = decode_ms(lambda: prog.decode(tok, DECODE, weights, state))
 torch._C._set_graph_executor_optimize(False)
 # the decode-time step
 state[-1][1] = b

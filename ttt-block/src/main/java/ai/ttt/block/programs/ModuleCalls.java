@@ -10,16 +10,18 @@ import java.lang.reflect.Method;
 
 /**
  * Runs a method of a loaded TorchScript module on arguments that are IValues already, through DJL's
- * JNI entry point {@code PyTorchLibrary.moduleRunMethod} with its training flag on.
+ * JNI entry point {@code PyTorchLibrary.moduleRunMethod}, under InferenceMode or not.
  *
  * <p>Why not {@code Block.forward}: it rebuilds every argument on every call, an IValue per array
  * and a list per group after matching each array's name against DJL's naming patterns, which for
  * the 3B model is ≈ 530 arrays of weights and state per decoded token. The program's weight and
  * state lists never change, so the engine builds their IValues once ({@link TttProgram}, {@link
- * ProgramState}). Why not the public {@code IValueUtils.runMethod}: it runs the method under
- * InferenceMode, whose results a later in-place update or autograd rejects. The entry point and
- * IValue's constructor are package-private in DJL 0.35.1, hence reflection, resolved once; a DJL
- * without them fails at the first program load with a message that says so.
+ * ProgramState}). Why not the public {@code IValueUtils.runMethod}: it always runs the method under
+ * InferenceMode, whose results a later in-place update or autograd rejects; the program's methods
+ * that step need autograd, and only decoding (no step, no result kept) runs under it, where it
+ * spares each op the autograd and view bookkeeping. The entry point and IValue's constructor are
+ * package-private in DJL 0.35.1, hence reflection, resolved once; a DJL without them fails at the
+ * first program load with a message that says so.
  */
 final class ModuleCalls {
 
@@ -76,15 +78,17 @@ final class ModuleCalls {
     }
 
     /**
-     * Runs {@code method} of the block's module, outside InferenceMode (the method sets its own
-     * grad mode), on the caller's CUDA stream.
+     * Runs {@code method} of the block's module on the caller's CUDA stream.
      *
      * @param block the loaded module
      * @param method the method name
+     * @param inference under InferenceMode (then its results are inference tensors, which no
+     *     in-place op or autograd may use outside it), else outside it, the method setting its own
+     *     grad mode
      * @param arguments its arguments (the caller keeps and closes them)
      * @return what the method returned (the caller closes it)
      */
-    static IValue run(PtSymbolBlock block, String method, IValue... arguments) {
+    static IValue run(PtSymbolBlock block, String method, boolean inference, IValue... arguments) {
         check();
         long[] handles = new long[arguments.length];
         for (int i = 0; i < handles.length; i++) {
@@ -94,7 +98,7 @@ final class ModuleCalls {
             long result =
                     (Long)
                             RUN_METHOD.invoke(
-                                    LIBRARY, block.getHandle(), method, handles, true, false);
+                                    LIBRARY, block.getHandle(), method, handles, !inference, false);
             return WRAP.newInstance(result);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();

@@ -77,11 +77,12 @@ final class ProgramModule {
      *
      * @param method the method name
      * @param results the manager the returned arrays attach to
+     * @param inference whether it runs under InferenceMode (see {@link ModuleCalls#run})
      * @param arguments its arguments (the caller keeps and closes them)
      * @return the returned list
      */
-    NDList call(String method, PtNDManager results, IValue... arguments) {
-        try (IValue out = ModuleCalls.run(block, method, arguments)) {
+    NDList call(String method, PtNDManager results, boolean inference, IValue... arguments) {
+        try (IValue out = ModuleCalls.run(block, method, inference, arguments)) {
             return out.toNDList(results);
         }
     }

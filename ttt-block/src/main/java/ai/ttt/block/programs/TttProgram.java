@@ -159,13 +159,15 @@ public final class TttProgram {
     public NDList chunk(NDArray tokens, NDArray targets, ChunkFlags flags, ProgramState state) {
         boolean decoding = tokens.getShape().get(1) == 1 && !flags.step();
         if (decoding && flags.decodable()) {
-            // Generation's token: the lean single-token method (the same math).
+            // Generation's token: the lean single-token method (the same math), under
+            // InferenceMode: it updates the state in place and returns the last logits only.
             try (IValue t = IValue.from((PtNDArray) tokens)) {
                 return run(
                         METHODS.get(2),
                         tokens,
                         flags.outputCount(),
                         FUSE_DECODING,
+                        true,
                         t,
                         module.flags(flags),
                         weights,
@@ -178,6 +180,7 @@ public final class TttProgram {
                     METHODS.get(0),
                     tokens,
                     flags.outputCount(),
+                    false,
                     false,
                     t,
                     y == null ? t : y,
@@ -197,7 +200,7 @@ public final class TttProgram {
      */
     public NDArray closeMiniBatch(NDArray nextToken, ProgramState state) {
         try (IValue t = IValue.from((PtNDArray) nextToken)) {
-            return run(METHODS.get(1), nextToken, 1, false, t, weights, state.arguments())
+            return run(METHODS.get(1), nextToken, 1, false, false, t, weights, state.arguments())
                     .singletonOrThrow();
         }
     }
@@ -236,7 +239,12 @@ public final class TttProgram {
     }
 
     private NDList run(
-            String method, NDArray first, int expected, boolean optimize, IValue... arguments) {
+            String method,
+            NDArray first,
+            int expected,
+            boolean optimize,
+            boolean inference,
+            IValue... arguments) {
         // Off: every call computes with the same kernels from the first on (bitwise reproducible).
         // On (decoding, -Dttt.fuseDecoding=true): TorchScript's profiling executor fuses chains of
         // elementwise ops after two profiling calls, fewer kernel launches per token.
@@ -244,7 +252,8 @@ public final class TttProgram {
         boolean gradMode = JniUtils.isGradMode();
         boolean done = false;
         try {
-            NDList out = module.call(method, (PtNDManager) first.getManager(), arguments);
+            NDList out =
+                    module.call(method, (PtNDManager) first.getManager(), inference, arguments);
             if (out.size() != expected) {
                 out.close();
                 throw new IllegalStateException(
