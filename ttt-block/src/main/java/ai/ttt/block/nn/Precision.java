@@ -7,9 +7,11 @@ import ai.ttt.block.kernels.Kernels;
 /**
  * The numeric formats a model computes in.
  *
- * <p>The residual stream, norms, softmax, loss and fast weights always use the {@link #stream()}
- * type; matrix products use {@link #matmul()}. DJL's PyTorch engine has no BF16, so the GPU mode is
- * FP16 matmuls with an FP32 stream.
+ * <p>The residual stream, norms, softmax, loss and fast weights use the {@link #stream()} type;
+ * matrix products use {@link #matmul()}. DJL's PyTorch engine has no BF16, so the GPU mode is FP16
+ * matmuls with an FP32 stream; the engine's program on a GPU keeps the residual stream between
+ * sublayers in FP16 too (norms accumulating in FP32; {@code
+ * ai.ttt.block.programs.TttProgram#residualType}).
  */
 public enum Precision {
     /** Everything in float32 (the CPU default). */
