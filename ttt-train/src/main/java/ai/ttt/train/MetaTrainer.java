@@ -15,6 +15,7 @@ import ai.ttt.block.TttConfig;
 import ai.ttt.block.nn.TensorBinding;
 import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.block.programs.TttProgram;
 import ai.ttt.block.safetensors.Checkpoint;
 import ai.ttt.block.safetensors.DType;
 import ai.ttt.block.safetensors.SafetensorsFile;
@@ -177,6 +178,7 @@ public final class MetaTrainer {
                 second.add(opt.toNDArray("v." + i, scratch));
             }
             optimizer.restore(meta.get("step").getAsInt(), first, second);
+            TttProgram.parametersChanged(model);
         } finally {
             JniUtils.setGradMode(grad);
         }
@@ -222,6 +224,7 @@ public final class MetaTrainer {
                 norm = clipToGlobalNorm(grads, settings.gradClip(), scratch);
                 optimizer.step(arrays(), grads, lr);
             }
+            TttProgram.parametersChanged(model);
             step++;
             ran++;
             tokensSeen += (long) settings.batchSize() * settings.sequenceLength();

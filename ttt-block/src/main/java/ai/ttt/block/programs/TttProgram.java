@@ -21,6 +21,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 
 /**
@@ -52,7 +53,7 @@ public final class TttProgram {
     private static final int K_NORM = 5;
 
     /** The RMSNorm weights of a layer in the weight list: they take the residual stream's type. */
-    private static final java.util.Set<Integer> NORM_SLOTS = java.util.Set.of(0, 1, 7, 8, 9, 10);
+    private static final Set<Integer> NORM_SLOTS = Set.of(0, 1, 7, 8, 9, 10);
 
     private static final Map<TttLanguageModel, TttProgram> BOUND =
             Collections.synchronizedMap(new WeakHashMap<>());
@@ -64,6 +65,12 @@ public final class TttProgram {
     private final boolean mirrored;
     private final List<NDArray> sources;
     private final NDManager manager;
+    private final DataType residual;
+
+    /** The weight list as bound; the arrays at {@link #derived} were made from model arrays. */
+    private final PtNDArray[] bound;
+
+    private final List<Integer> derived = new ArrayList<>();
     private final IValue weights;
 
     private TttProgram(TttLanguageModel model, List<NDArray> sources) {
@@ -72,32 +79,66 @@ public final class TttProgram {
         this.capacity = config.slidingWindow() - 1 + config.miniBatchSize();
         Map<String, Object> attributes = attributes(config, precision, capacity, device(model));
         this.mirrored = (Boolean) attributes.get("mirrored");
-        DataType residual = residualType(precision, device(model));
+        this.residual = residualType(precision, device(model));
         this.module = ProgramModule.of(attributes, device(model));
         this.sources = sources;
         this.manager = model.manager().newSubManager();
-        PtNDArray[] list = new PtNDArray[sources.size()];
+        this.bound = new PtNDArray[sources.size()];
         NDArray absent = manager.zeros(new Shape(0), precision.stream());
         NDScope.unregister(absent);
         for (int i = 0; i < sources.size(); i++) {
             NDArray source = sources.get(i);
-            int slot = i % PER_LAYER;
             boolean layerSlot = i < PER_LAYER * config.numLayers();
-            if (layerSlot && slot == Q_NORM && source != null) {
-                // q_norm's weight for each of the H q heads, then k_norm's for each of the Hkv k
-                // heads: QK-norm of q and k as one [B, n, H + Hkv, hd] tensor, one multiply.
-                list[i] = (PtNDArray) qkNorm(source, sources.get(i + 1));
-            } else if (source == null || (layerSlot && slot == K_NORM)) {
-                list[i] = (PtNDArray) absent;
-            } else if ((layerSlot ? NORM_SLOTS.contains(slot) : i == finalNorm())
-                    && source.getDataType() != residual) {
-                list[i] = (PtNDArray) owned(source.toType(residual, true));
+            if (source == null || (layerSlot && i % PER_LAYER == K_NORM)) {
+                bound[i] = (PtNDArray) absent;
+            } else if (isDerived(i)) {
+                bound[i] = (PtNDArray) owned(derive(i));
+                derived.add(i);
             } else {
-                list[i] = (PtNDArray) source;
+                bound[i] = (PtNDArray) source;
             }
         }
-        this.weights = IValue.listFrom(list);
+        this.weights = IValue.listFrom(bound);
         manager.attachInternal(weights.getUid(), weights);
+    }
+
+    /** Whether the program binds its own array made from the model array at index i. */
+    private boolean isDerived(int i) {
+        int slot = i % PER_LAYER;
+        boolean layerSlot = i < PER_LAYER * config.numLayers();
+        if (layerSlot && slot == Q_NORM) {
+            return true;
+        }
+        boolean norm = layerSlot ? NORM_SLOTS.contains(slot) : i == finalNorm();
+        return norm && sources.get(i).getDataType() != residual;
+    }
+
+    /**
+     * The array bound at index i, made from the model's: q_norm's weight for each of the H q heads
+     * then k_norm's for each of the Hkv k heads (QK-norm of q and k as one [B, n, H + Hkv, hd]
+     * tensor, one multiply), or a norm weight in the residual stream's type.
+     */
+    private NDArray derive(int i) {
+        NDArray source = sources.get(i);
+        if (i < PER_LAYER * config.numLayers() && i % PER_LAYER == Q_NORM) {
+            return qkNorm(source, sources.get(i + 1));
+        }
+        return source.toType(residual, true);
+    }
+
+    /** Recomputes the derived arrays from the model's, in place (the weight list stays bound). */
+    private void refresh() {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (int i : derived) {
+                try (NDArray fresh = derive(i)) {
+                    fresh.copyTo(bound[i]);
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
     }
 
     /** The final norm's index in the weight list. */
@@ -119,7 +160,7 @@ public final class TttProgram {
                 NDArray qs = qv.repeat(0, config.numHeads());
                 NDArray ks = kv.repeat(0, config.numKvHeads());
                 NDArray joined = qs.concat(ks, 0)) {
-            return owned(joined.toType(qkType(precision, q.getDevice()), true));
+            return joined.toType(qkType(precision, q.getDevice()), true);
         }
     }
 
@@ -142,6 +183,24 @@ public final class TttProgram {
                 BOUND.put(model, p);
             }
             return p;
+        }
+    }
+
+    /**
+     * Tells the program bound to {@code model}, if any, that the model's parameter arrays were
+     * updated in place (a training step, a restored checkpoint): the arrays its binding made from
+     * them (the QK-norm weights per head; on the GPU in fp16 the norm weights in fp16) are
+     * recomputed in place, so states reading with it see the new values. Replaced arrays are
+     * noticed without this.
+     *
+     * @param model the model
+     */
+    public static void parametersChanged(TttLanguageModel model) {
+        synchronized (BOUND) {
+            TttProgram p = BOUND.get(model);
+            if (p != null) {
+                p.refresh();
+            }
         }
     }
 
