@@ -67,10 +67,9 @@ public final class TttProgram {
     private final NDManager manager;
     private final DataType residual;
 
-    /** The weight list as bound; the arrays at {@link #derived} were made from model arrays. */
+    /** The weight list as bound; where {@link #isDerived} holds, arrays made from the model's. */
     private final PtNDArray[] bound;
 
-    private final List<Integer> derived = new ArrayList<>();
     private final IValue weights;
 
     private TttProgram(TttLanguageModel model, List<NDArray> sources) {
@@ -88,12 +87,10 @@ public final class TttProgram {
         NDScope.unregister(absent);
         for (int i = 0; i < sources.size(); i++) {
             NDArray source = sources.get(i);
-            boolean layerSlot = i < PER_LAYER * config.numLayers();
-            if (source == null || (layerSlot && i % PER_LAYER == K_NORM)) {
-                bound[i] = (PtNDArray) absent;
-            } else if (isDerived(i)) {
+            if (isDerived(i)) {
                 bound[i] = (PtNDArray) owned(derive(i));
-                derived.add(i);
+            } else if (source == null || atLayerSlot(i, K_NORM)) {
+                bound[i] = (PtNDArray) absent;
             } else {
                 bound[i] = (PtNDArray) source;
             }
@@ -104,13 +101,21 @@ public final class TttProgram {
 
     /** Whether the program binds its own array made from the model array at index i. */
     private boolean isDerived(int i) {
-        int slot = i % PER_LAYER;
-        boolean layerSlot = i < PER_LAYER * config.numLayers();
-        if (layerSlot && slot == Q_NORM) {
+        NDArray source = sources.get(i);
+        if (source == null) {
+            return false;
+        }
+        if (atLayerSlot(i, Q_NORM)) {
             return true;
         }
-        boolean norm = layerSlot ? NORM_SLOTS.contains(slot) : i == finalNorm();
-        return norm && sources.get(i).getDataType() != residual;
+        boolean layer = i < PER_LAYER * config.numLayers();
+        boolean norm = layer ? NORM_SLOTS.contains(i % PER_LAYER) : i == finalNorm();
+        return norm && source.getDataType() != residual;
+    }
+
+    /** Whether index i of the weight list is a layer's tensor at this slot. */
+    private boolean atLayerSlot(int i, int slot) {
+        return i < PER_LAYER * config.numLayers() && i % PER_LAYER == slot;
     }
 
     /**
@@ -120,7 +125,7 @@ public final class TttProgram {
      */
     private NDArray derive(int i) {
         NDArray source = sources.get(i);
-        if (i < PER_LAYER * config.numLayers() && i % PER_LAYER == Q_NORM) {
+        if (atLayerSlot(i, Q_NORM)) {
             return qkNorm(source, sources.get(i + 1));
         }
         return source.toType(residual, true);
@@ -131,9 +136,11 @@ public final class TttProgram {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
-            for (int i : derived) {
-                try (NDArray fresh = derive(i)) {
-                    fresh.copyTo(bound[i]);
+            for (int i = 0; i < bound.length; i++) {
+                if (isDerived(i)) {
+                    try (NDArray fresh = derive(i)) {
+                        fresh.copyTo(bound[i]);
+                    }
                 }
             }
         } finally {
