@@ -1,12 +1,6 @@
 package ai.ttt.block.programs;
 
-import ai.ttt.block.programs.ProgramEquivalenceTest.Case;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import java.util.List;
 
 /**
  * The program with mirrored rings ({@link TttProgram#mirrorsRings()}), which the FlashAttention
@@ -17,39 +11,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * states still save and restore between the program and the plain engine (which see the first
  * halves only).
  */
-class MirroredRingsTest {
+class MirroredRingsTest extends EquivalenceScenarios {
 
-    private static final String PROPERTY = "ttt.mirrorRings";
-
-    @BeforeAll
-    static void mirror() {
-        System.setProperty(PROPERTY, "true");
-    }
-
-    @AfterAll
-    static void restore() {
-        System.clearProperty(PROPERTY);
-    }
-
-    static java.util.stream.Stream<Case> cases() {
-        return ProgramEquivalenceTest.cases();
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void prefillScoringAndAllLogits(Case c) throws Exception {
-        new ProgramEquivalenceTest().prefillScoringAndAllLogits(c);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void decodingTokenByTokenAcrossMiniBatches(Case c) throws Exception {
-        new ProgramEquivalenceTest().decodingTokenByTokenAcrossMiniBatches(c);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void statesMoveBetweenPlainAndProgram(Case c, @TempDir Path dir) throws Exception {
-        new ProgramEquivalenceTest().statesMoveBetweenPlainAndProgram(c, dir);
+    @Override
+    List<String> properties() {
+        return List.of("ttt.mirrorRings");
     }
 }

@@ -188,40 +188,46 @@ class ProgramEquivalenceTest {
     void halfPrecisionDecodingKeepsItsFastWeightCopiesCurrent() throws Exception {
         // fp16 matmuls with fp32 fast weights: the program keeps fp16 copies of the fast weights,
         // refreshed on the first token after a step (a stale copy would be off by a whole step).
-        // Decoding across steps, measured against the fp64 plain engine, the program's mean error
-        // stays within twice the plain fp16 engine's (which casts at every use).
-        TttConfig config = TestModels.tiny(12, 4);
+        compareHalf(new Case("decoding", TestModels.tiny(12, 4)), decodingAcrossSteps());
+    }
+
+    /**
+     * A prompt of 5 tokens, then 25 decoded one by one across mini-batches (their steps taken while
+     * decoding), and the state at the end.
+     */
+    static Scenario decodingAcrossSteps() {
         long[] t = tokens(1, 30, 51)[0];
-        Scenario decode =
-                (model, e, m, out) -> {
-                    try (SequenceState s = SequenceState.create(model, 1, options(true, e))) {
-                        for (int i = 0; i < t.length; i = i == 0 ? 5 : i + 1) {
-                            int end = i == 0 ? 5 : i + 1;
-                            long[][] piece = {Arrays.copyOfRange(t, i, end)};
-                            record(out, "token " + i, s.feed(piece, m));
-                        }
-                        record(out, "end", s);
-                    }
-                };
-        Case c = new Case("fp16", config);
-        Map<String, double[]> truth = run(c, Precision.FP64, Execution.PLAIN, decode);
-        Map<String, double[]> plain = run(c, Precision.FP16, Execution.PLAIN, decode);
-        Map<String, double[]> program = run(c, Precision.FP16, Execution.PROGRAM, decode);
+        return (model, e, m, out) -> {
+            try (SequenceState s = SequenceState.create(model, 1, options(true, e))) {
+                for (int i = 0; i < t.length; i = i == 0 ? 5 : i + 1) {
+                    int end = i == 0 ? 5 : i + 1;
+                    long[][] piece = {Arrays.copyOfRange(t, i, end)};
+                    record(out, "token " + i, s.feed(piece, m));
+                }
+                record(out, "end", s);
+            }
+        };
+    }
+
+    /**
+     * Runs the scenario in fp16 with the plain engine and the program and compares both with the
+     * fp64 plain engine: the program's mean error over the outputs is at most twice the plain
+     * engine's (which casts at every use).
+     */
+    static void compareHalf(Case c, Scenario scenario) throws Exception {
+        Map<String, double[]> truth = run(c, Precision.FP64, Execution.PLAIN, scenario);
+        Map<String, double[]> plain = run(c, Precision.FP16, Execution.PLAIN, scenario);
+        Map<String, double[]> program = run(c, Precision.FP16, Execution.PROGRAM, scenario);
         double sumPlain = 0;
         double sumProgram = 0;
         for (String key : truth.keySet()) {
-            double[] x = truth.get(key);
-            double scale = 1;
-            for (double v : x) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            sumPlain += maxDiff(x, plain.get(key), key) / scale;
-            sumProgram += maxDiff(x, program.get(key), key) / scale;
+            sumPlain += relativeDiff(truth.get(key), plain.get(key), c + " " + key);
+            sumProgram += relativeDiff(truth.get(key), program.get(key), c + " " + key);
         }
         System.out.printf(
-                "fp16 decoding: mean error plain %.2e, program %.2e%n",
-                sumPlain / truth.size(), sumProgram / truth.size());
-        assertTrue(sumProgram <= 2 * sumPlain, sumProgram + " vs " + sumPlain);
+                "%s, fp16: mean error plain %.2e, program %.2e%n",
+                c, sumPlain / truth.size(), sumProgram / truth.size());
+        assertTrue(sumProgram <= 2 * sumPlain, c + ": " + sumProgram + " vs " + sumPlain);
     }
 
     /** Runs the scenario four ways (fp64/fp32 × plain/program) and compares as documented. */
@@ -238,14 +244,10 @@ class ProgramEquivalenceTest {
         double sumProgram = 0;
         for (String key : truth.keySet()) {
             double[] x = truth.get(key);
-            double scale = 1;
-            for (double v : x) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            double e64 = maxDiff(x, program64.get(key), c + " fp64 " + key) / scale;
+            double e64 = relativeDiff(x, program64.get(key), c + " fp64 " + key);
             assertTrue(e64 <= 1e-8, c + " fp64 " + key + ": relative |Δ| " + e64);
-            double plain = maxDiff(x, plain32.get(key), c + " fp32 " + key) / scale;
-            double program = maxDiff(x, program32.get(key), c + " fp32 " + key) / scale;
+            double plain = relativeDiff(x, plain32.get(key), c + " fp32 " + key);
+            double program = relativeDiff(x, program32.get(key), c + " fp32 " + key);
             if (System.getProperty("ttt.test.verbose") != null) {
                 System.out.printf("  %s %s: plain %.2e program %.2e%n", c, key, plain, program);
             }
@@ -304,6 +306,15 @@ class ProgramEquivalenceTest {
         if (a != null) {
             out.put(key, a.toType(DataType.FLOAT64, false).toDoubleArray());
         }
+    }
+
+    /** max |x − y| over max(1, max |x|): the error relative to the largest value compared. */
+    static double relativeDiff(double[] x, double[] y, String what) {
+        double scale = 1;
+        for (double v : x) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        return maxDiff(x, y, what) / scale;
     }
 
     static double maxDiff(double[] x, double[] y, String what) {

@@ -1,12 +1,6 @@
 package ai.ttt.block.programs;
 
-import ai.ttt.block.programs.ProgramEquivalenceTest.Case;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import java.util.List;
 
 /**
  * The program as it runs on CUDA, RoPE as one matrix per position applied by a batched matmul
@@ -14,43 +8,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * of {@link ProgramEquivalenceTest}: the turns hold the same cos and ±sin values as the elementwise
  * tables, so fp64 agrees to 1e-8 and fp32 is no less exact.
  */
-class RopeTurnsTest {
+class RopeTurnsTest extends EquivalenceScenarios {
 
-    private static final String[] PROPERTIES = {"ttt.ropeTurns", "ttt.mirrorRings"};
-
-    @BeforeAll
-    static void useTurns() {
-        for (String p : PROPERTIES) {
-            System.setProperty(p, "true");
-        }
-    }
-
-    @AfterAll
-    static void restore() {
-        for (String p : PROPERTIES) {
-            System.clearProperty(p);
-        }
-    }
-
-    static java.util.stream.Stream<Case> cases() {
-        return ProgramEquivalenceTest.cases();
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void prefillScoringAndAllLogits(Case c) throws Exception {
-        new ProgramEquivalenceTest().prefillScoringAndAllLogits(c);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void decodingTokenByTokenAcrossMiniBatches(Case c) throws Exception {
-        new ProgramEquivalenceTest().decodingTokenByTokenAcrossMiniBatches(c);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void statesMoveBetweenPlainAndProgram(Case c, @TempDir Path dir) throws Exception {
-        new ProgramEquivalenceTest().statesMoveBetweenPlainAndProgram(c, dir);
+    @Override
+    List<String> properties() {
+        return List.of("ttt.ropeTurns", "ttt.mirrorRings");
     }
 }
