@@ -17,7 +17,7 @@ for step in $steps; do
       # TorchScript's fusing executor for decoding, for comparison only: the probe measured it faster
       # (10.1 against 11.9 ms), but `ttt bench` decoded slower with it (18.9 against 13.8 ms). FUSED_PROBE=1.
       [ -n "$FUSED_PROBE" ] && timeout 90 python3 tools/gpu/program_probe.py --optimize | tail -1 ;;
-    profile) timeout 100 python3 tools/gpu/program_probe.py --profile | grep -v '^-' | head -75 ;;
+    profile) timeout 100 python3 tools/gpu/program_probe.py --profile | grep -v "^-" | head -${PROFILE_LINES:-75} ;;
     hf)      timeout 200 python3 .gpukit/reference/bench_hf.py 3b ;;
     bench)   timeout ${BENCH_TIMEOUT:-300} $JAVA -Dai.djl.offline=true -Dttt.fuseDecoding=$FUSE -cp $CP ai.ttt.cli.TttCommand \
                bench --device gpu --preset 3b --window 8192 \

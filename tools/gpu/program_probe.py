@@ -150,16 +150,21 @@ if "--decode-variants" in sys.argv:
 if "--profile" in sys.argv:
     from torch.profiler import profile, ProfilerActivity
     state[-1][1] = 0
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA], record_shapes=os.environ.get("SHAPES") == "1") as p:
         prefill_chunk(n_fill + reps); sync()
+    # SHAPES=1 groups the operators by their input shapes (which op of the program each row is).
+    by_shape = os.environ.get("SHAPES") == "1"
+    rows = int(os.environ.get("ROWS", 25))
     print("== one prefill mini-batch ==")
-    print(p.key_averages().table(sort_by="self_cuda_time_total", row_limit=int(os.environ.get("ROWS", 25)), max_name_column_width=70))
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
-        for _ in range(3):
-            prog.chunk(tok, tok, DECODE, weights, state)
+    print(p.key_averages(group_by_input_shape=by_shape).table(sort_by="self_cuda_time_total", row_limit=rows, max_name_column_width=70))
+    # the decode method as the engine calls it (InferenceMode)
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA], record_shapes=by_shape) as p:
+        with torch.inference_mode():
+            for _ in range(3):
+                prog.decode(tok, DECODE, weights, state)
         sync()
     print("== three decode tokens ==")
-    print(p.key_averages().table(sort_by="self_cuda_time_total", row_limit=20, max_name_column_width=70))
+    print(p.key_averages(group_by_input_shape=by_shape).table(sort_by="self_cuda_time_total", row_limit=rows, max_name_column_width=70))
 
 if "--attention" in sys.argv:
     # Sliding-window attention of one mini-batch (b queries, the window before it cached): the band
