@@ -227,12 +227,15 @@ if "--attention" in sys.argv:
         # has no sliding window of its own, so it computes the masked tiles too.
         bias = band.view(1, 1, b, C)
         def cudnn_band(q, keys):
-            return torch.ops.aten._scaled_dot_product_cudnn_attention(q, keys, keys, bias, False, 0.0, False, False)[0]
+            # compute_log_sumexp when a gradient is wanted: the backward needs it
+            return torch.ops.aten._scaled_dot_product_cudnn_attention(q, keys, keys, bias, q.requires_grad, 0.0, False, False)[0]
         try:
             a["cudnn_band_max_abs_diff"] = (ref - cudnn_band(q, keys)).abs().max().item()
             a["cudnn_band_fwd_ms"] = timed(lambda: cudnn_band(q, keys))
             a["cudnn_no_mask_fwd_ms"] = timed(lambda: torch.ops.aten._scaled_dot_product_cudnn_attention(q, keys, keys, None, False, 0.0, False, False)[0])
             a["cudnn_band_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([cudnn_band(q, torch.cat([hist, kn], 2))], [q, kn], [gg]))
+            cq, ck = torch.autograd.grad([cudnn_band(q, torch.cat([hist, kn], 2))], [q, kn], [torch.ones_like(ref)])
+            a["cudnn_band_grad_max_abs_diff"] = max((cq - gq_ref).abs().max().item(), (ck - gk_ref).abs().max().item())
         except Exception as e:
             a["cudnn_error"] = repr(e)[:500]
         ring = torch.randn(1, H, C, hd, device=dev, dtype=torch.half)
