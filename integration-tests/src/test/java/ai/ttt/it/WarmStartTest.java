@@ -66,8 +66,10 @@ class WarmStartTest {
         assertEquals(0, TttCommand.execute(firstHalf));
         assertTrue(!Files.exists(run.resolve("model")), "no final model after a stop");
         assertEquals(3, Files.readAllLines(run.resolve("loss.csv")).size());
-        String[] secondHalf = java.util.Arrays.copyOf(args, args.length + 1);
+        String[] secondHalf = java.util.Arrays.copyOf(args, args.length + 3);
         secondHalf[args.length] = "--recompute";
+        secondHalf[args.length + 1] = "--device";
+        secondHalf[args.length + 2] = "cpu";
         assertEquals(0, TttCommand.execute(secondHalf));
         List<String> curve = Files.readAllLines(run.resolve("loss.csv"));
         assertEquals(5, curve.size(), String.join("\n", curve));

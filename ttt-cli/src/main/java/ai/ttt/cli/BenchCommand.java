@@ -1,6 +1,5 @@
 package ai.ttt.cli;
 
-import ai.djl.engine.Engine;
 import ai.ttt.block.io.AtomicWriter;
 import ai.ttt.cli.bench.BenchMode;
 import ai.ttt.cli.bench.BenchPreset;
@@ -224,14 +223,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         BenchPreset shape = BenchPreset.parse(preset);
         List<BenchMode> modeList = parseModes();
-        String dev = device.toLowerCase(Locale.ROOT);
-        if (!dev.equals("cpu") && !dev.equals("gpu")) {
-            throw new UserException("--device " + device + " must be cpu or gpu");
-        }
-        if (dev.equals("gpu") && Engine.getEngine("PyTorch").getGpuCount() == 0) {
-            throw new UserException(
-                    "--device gpu: no CUDA device visible to PyTorch (see README: GPU)");
-        }
+        String dev = DeviceOption.parse(device).isGpu() ? "gpu" : "cpu";
         String type =
                 dtype == null
                         ? (dev.equals("gpu") ? "fp16" : "fp32")
@@ -351,22 +343,10 @@ public final class BenchCommand implements Callable<Integer> {
      * already, and {@code --replot} draws the plots later on another machine.
      */
     private void writePlots(JsonObject report) throws IOException {
-        try {
-            drawPlots(report);
-        } catch (Error e) {
-            // No java.awt types named here: this class must load where java.desktop is absent.
-            boolean cannotDraw =
-                    e instanceof LinkageError || e.getClass().getName().startsWith("java.awt.");
-            if (!cannotDraw) {
-                throw e;
-            }
-            System.err.println(
-                    "ttt bench: no plots ("
-                            + e
-                            + "); run `ttt bench --replot --output "
-                            + output
-                            + "` where Java can draw");
-        }
+        Drawing.orWarn(
+                "ttt bench",
+                "run `ttt bench --replot --output " + output + "` where Java can draw",
+                () -> drawPlots(report));
     }
 
     private void drawPlots(JsonObject report) throws IOException {

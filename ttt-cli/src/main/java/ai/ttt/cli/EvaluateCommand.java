@@ -160,16 +160,20 @@ public final class EvaluateCommand implements Callable<Integer> {
         for (Map.Entry<String, double[]> e : curves.entrySet()) {
             trimmed.put(e.getKey(), java.util.Arrays.copyOf(e.getValue(), points));
         }
-        Plots.line(
-                output.resolve("evaluate.png"),
-                "NLL against position: " + text.getFileName(),
-                "token position",
-                "mean NLL per " + bin + " tokens (nats)",
-                x,
-                trimmed);
         AtomicWriter.writeString(
                 output.resolve("evaluate.json"),
                 new GsonBuilder().setPrettyPrinting().create().toJson(report) + "\n");
+        Drawing.orWarn(
+                "ttt evaluate",
+                "the curves are in " + output.resolve("evaluate.json"),
+                () ->
+                        Plots.line(
+                                output.resolve("evaluate.png"),
+                                "NLL against position: " + text.getFileName(),
+                                "token position",
+                                "mean NLL per " + bin + " tokens (nats)",
+                                x,
+                                trimmed));
         return 0;
     }
 

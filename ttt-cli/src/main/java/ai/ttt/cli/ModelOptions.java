@@ -1,7 +1,6 @@
 package ai.ttt.cli;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.zoo.TttModelZoo;
@@ -44,18 +43,7 @@ final class ModelOptions {
 
     /** Returns the device, checking that it exists. */
     Device device() {
-        switch (device.toLowerCase()) {
-            case "cpu":
-                return Device.cpu();
-            case "gpu":
-                if (Engine.getEngine("PyTorch").getGpuCount() == 0) {
-                    throw new UserException(
-                            "--device gpu: no CUDA device visible to PyTorch (see README: GPU)");
-                }
-                return Device.gpu();
-            default:
-                throw new UserException("--device " + device + " must be cpu or gpu");
-        }
+        return DeviceOption.parse(device);
     }
 
     /** Returns the precision, defaulting by device. */

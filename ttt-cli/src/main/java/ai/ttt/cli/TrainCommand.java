@@ -124,6 +124,14 @@ public final class TrainCommand implements Callable<Integer> {
     boolean recompute;
 
     @Option(
+            names = "--device",
+            defaultValue = "cpu",
+            description =
+                    "cpu or gpu: where the model trains, in fp32 either way (gpu needs a CUDA"
+                            + " libtorch 2.7.1; see README). Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(
             names = "--max-minutes",
             description = "Stop (with a checkpoint) after this long; run again to resume.")
     Double maxMinutes;
@@ -147,9 +155,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (!isDefault && data == null) {
             throw new UserException("give --preset default, or --data with --config or --init");
         }
+        Device where = DeviceOption.parse(device);
         Path run = output != null ? output : Path.of("runs", isDefault ? "default" : "custom");
         Files.createDirectories(run);
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+        try (NDManager manager = NDManager.newBaseManager(where)) {
             TttConfig modelConfig;
             TttLanguageModel model;
             Path tokenizerFile;
@@ -177,7 +186,7 @@ public final class TrainCommand implements Callable<Integer> {
                                     init,
                                     manager,
                                     Precision.FP32,
-                                    AttentionMode.PLAIN.kernel(Device.cpu()));
+                                    AttentionMode.PLAIN.kernel(where));
                     tokenizerFile = tokenizer != null ? tokenizer : init.resolve("tokenizer.json");
                 } else if (config != null) {
                     modelConfig = TttConfig.load(config);
@@ -242,7 +251,10 @@ public final class TrainCommand implements Callable<Integer> {
                             1);
                 }
             }
-            Plots.lossCurve(run.resolve("loss.csv"), run.resolve("loss.png"));
+            Drawing.orWarn(
+                    "ttt train",
+                    "the losses are in " + run.resolve("loss.csv"),
+                    () -> Plots.lossCurve(run.resolve("loss.csv"), run.resolve("loss.png")));
             if (trainer.step() < s.steps()) {
                 trainer.checkpoint();
                 System.out.printf(

@@ -2,7 +2,9 @@ package ai.ttt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.engine.Engine;
 import ai.ttt.train.TrainPresets;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,7 +14,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Argument checks of {@code ttt train} that fail before any data is read. */
+/** Argument checks of {@code ttt train} that fail before any data is read or any file written. */
 class TrainCommandTest {
 
     @Test
@@ -38,6 +40,36 @@ class TrainCommandTest {
         String err =
                 inputError("train", "--preset", "large", "--output", dir.resolve("run").toString());
         assertTrue(err.contains("--preset large is not known"), err);
+    }
+
+    @Test
+    void unknownDeviceIsAnInputError(@TempDir Path dir) {
+        String err =
+                inputError(
+                        "train",
+                        "--preset",
+                        "default",
+                        "--device",
+                        "tpu",
+                        "--output",
+                        dir.resolve("run").toString());
+        assertTrue(err.contains("--device tpu must be cpu or gpu"), err);
+    }
+
+    @Test
+    void gpuWithoutCudaIsAnInputError(@TempDir Path dir) {
+        assumeTrue(
+                Engine.getEngine("PyTorch").getGpuCount() == 0, "this machine has a CUDA device");
+        String err =
+                inputError(
+                        "train",
+                        "--preset",
+                        "default",
+                        "--device",
+                        "GPU",
+                        "--output",
+                        dir.resolve("run").toString());
+        assertTrue(err.contains("--device gpu: no CUDA device visible"), err);
     }
 
     /** Runs the command, expects exit code 1, and returns what it wrote to stderr. */

@@ -1,9 +1,9 @@
 package ai.ttt.train;
 
+import ai.ttt.block.io.TextFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -71,7 +71,7 @@ public final class KingJamesBible {
      * @throws IOException if it cannot be read
      */
     public static String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8);
+        return TextFiles.readUtf8(file);
     }
 
     /**

@@ -1,7 +1,7 @@
 package ai.ttt.train;
 
+import ai.ttt.block.io.TextFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -89,11 +89,12 @@ public final class TextDataset {
 
     /**
      * Reads plain-text documents: a file is one document; a folder contributes every regular file
-     * below it, in name order.
+     * below it, in name order. Every file must be UTF-8 text.
      *
      * @param paths files or folders
      * @return the documents' text
-     * @throws IOException naming a path that does not exist or cannot be read
+     * @throws IOException naming a path that does not exist or cannot be read, or a file that is
+     *     not UTF-8 (with the offset of its first invalid byte)
      */
     public static List<String> readDocuments(List<Path> paths) throws IOException {
         List<String> out = new ArrayList<>();
@@ -104,11 +105,11 @@ public final class TextDataset {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> walk = Files.walk(p)) {
                     for (Path f : walk.filter(Files::isRegularFile).sorted().toList()) {
-                        out.add(Files.readString(f, StandardCharsets.UTF_8));
+                        out.add(TextFiles.readUtf8(f));
                     }
                 }
             } else {
-                out.add(Files.readString(p, StandardCharsets.UTF_8));
+                out.add(TextFiles.readUtf8(p));
             }
         }
         return out;
