@@ -155,6 +155,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (!isDefault && data == null) {
             throw new UserException("give --preset default, or --data with --config or --init");
         }
+        if (maxMinutes != null && !(maxMinutes > 0)) {
+            throw new UserException("--max-minutes " + maxMinutes + " must be positive");
+        }
+        if (stopAfter != null && stopAfter < 1) {
+            throw new UserException("--stop-after " + stopAfter + " must be at least 1");
+        }
         Device where = DeviceOption.parse(device);
         Path run = output != null ? output : Path.of("runs", isDefault ? "default" : "custom");
         Files.createDirectories(run);

@@ -72,6 +72,30 @@ class TrainCommandTest {
         assertTrue(err.contains("--device gpu: no CUDA device visible"), err);
     }
 
+    @Test
+    void aTimeOrStepLimitThatAllowsNoStepIsAnInputError(@TempDir Path dir) {
+        // Found by hand: such a run trained nothing and then failed on the missing loss.csv.
+        for (String[] limit :
+                new String[][] {
+                    {"--max-minutes", "-1", "--max-minutes -1.0 must be positive"},
+                    {"--max-minutes", "0", "--max-minutes 0.0 must be positive"},
+                    {"--max-minutes", "NaN", "--max-minutes NaN must be positive"},
+                    {"--stop-after", "0", "--stop-after 0 must be at least 1"}
+                }) {
+            String err =
+                    inputError(
+                            "train",
+                            "--preset",
+                            "default",
+                            limit[0],
+                            limit[1],
+                            "--output",
+                            dir.resolve("run").toString());
+            assertTrue(err.contains(limit[2]), err);
+            assertTrue(!Files.exists(dir.resolve("run")), "nothing written");
+        }
+    }
+
     /** Runs the command, expects exit code 1, and returns what it wrote to stderr. */
     private static String inputError(String... args) {
         PrintStream original = System.err;
