@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -37,7 +34,7 @@ class DrawingTest {
     void aRuntimeWithoutAwtWarnsAndCarriesOn() throws IOException {
         // What the kit's jlinked runtime throws when a plot first touches java.awt.
         String err =
-                captureErr(
+                StdErr.capture(
                         () ->
                                 assertFalse(
                                         Drawing.orWarn(
@@ -77,21 +74,5 @@ class DrawingTest {
                                         () -> {
                                             throw oom;
                                         })));
-    }
-
-    private interface Body {
-        void run() throws IOException;
-    }
-
-    private static String captureErr(Body body) throws IOException {
-        PrintStream original = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(StandardCharsets.UTF_8);
     }
 }

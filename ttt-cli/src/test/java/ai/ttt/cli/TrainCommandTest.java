@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.engine.Engine;
 import ai.ttt.train.TrainPresets;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -44,15 +43,7 @@ class TrainCommandTest {
 
     @Test
     void unknownDeviceIsAnInputError(@TempDir Path dir) {
-        String err =
-                inputError(
-                        "train",
-                        "--preset",
-                        "default",
-                        "--device",
-                        "tpu",
-                        "--output",
-                        dir.resolve("run").toString());
+        String err = defaultPresetError(dir, "--device", "tpu");
         assertTrue(err.contains("--device tpu must be cpu or gpu"), err);
     }
 
@@ -60,15 +51,7 @@ class TrainCommandTest {
     void gpuWithoutCudaIsAnInputError(@TempDir Path dir) {
         assumeTrue(
                 Engine.getEngine("PyTorch").getGpuCount() == 0, "this machine has a CUDA device");
-        String err =
-                inputError(
-                        "train",
-                        "--preset",
-                        "default",
-                        "--device",
-                        "GPU",
-                        "--output",
-                        dir.resolve("run").toString());
+        String err = defaultPresetError(dir, "--device", "GPU");
         assertTrue(err.contains("--device gpu: no CUDA device visible"), err);
     }
 
@@ -82,30 +65,31 @@ class TrainCommandTest {
                     {"--max-minutes", "NaN", "--max-minutes NaN must be positive"},
                     {"--stop-after", "0", "--stop-after 0 must be at least 1"}
                 }) {
-            String err =
-                    inputError(
-                            "train",
-                            "--preset",
-                            "default",
-                            limit[0],
-                            limit[1],
-                            "--output",
-                            dir.resolve("run").toString());
+            String err = defaultPresetError(dir, limit[0], limit[1]);
             assertTrue(err.contains(limit[2]), err);
             assertTrue(!Files.exists(dir.resolve("run")), "nothing written");
         }
     }
 
+    /** {@code ttt train --preset default OPTION VALUE --output DIR/run}: its input error. */
+    private static String defaultPresetError(Path dir, String option, String value) {
+        return inputError(
+                "train",
+                "--preset",
+                "default",
+                option,
+                value,
+                "--output",
+                dir.resolve("run").toString());
+    }
+
     /** Runs the command, expects exit code 1, and returns what it wrote to stderr. */
     private static String inputError(String... args) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            assertEquals(TttCommand.EXIT_INPUT, TttCommand.execute(args));
-        } finally {
-            System.setErr(original);
+            return StdErr.capture(
+                    () -> assertEquals(TttCommand.EXIT_INPUT, TttCommand.execute(args)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return captured.toString(StandardCharsets.UTF_8);
     }
 }
