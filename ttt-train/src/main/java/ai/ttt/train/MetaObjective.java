@@ -11,9 +11,11 @@ import ai.ttt.block.engine.InnerGradient;
 import ai.ttt.block.engine.MiniBatchLoss;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.StateOptions;
+import ai.ttt.block.engine.StateOptions.Execution;
 import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.TensorBinding;
 import ai.ttt.block.nn.TttLanguageModel;
+import ai.ttt.block.programs.TttProgram;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,15 +124,41 @@ public final class MetaObjective {
             boolean secondOrder,
             double innerLrScale,
             NDManager manager) {
+        return lossAndGradients(model, tokens, secondOrder, innerLrScale, Execution.PLAIN, manager);
+    }
+
+    /**
+     * Computes the outer loss and its gradient with respect to every parameter, the loss by the
+     * plain engine (a sequence state of DJL operations) or by the model's program in one call
+     * ({@link TttProgram#metaLoss}: the same objective, tested against the plain engine).
+     *
+     * @param model the model, parameters trainable (plain attention for the plain engine; fp32 or
+     *     fp64 for the program)
+     * @param tokens {@code [B, T + 1]} int64
+     * @param secondOrder exact meta-gradient or the first-order variant
+     * @param innerLrScale multiplier of the inner learning rate
+     * @param execution which engine computes the loss
+     * @param manager owns the results
+     * @return the loss and the gradient of each parameter
+     */
+    public static Result lossAndGradients(
+            TttLanguageModel model,
+            NDArray tokens,
+            boolean secondOrder,
+            double innerLrScale,
+            Execution execution,
+            NDManager manager) {
         Kernels kernels = Kernels.forDevice(manager.getDevice());
         NDArray loss =
-                outerLoss(
-                        model,
-                        tokens,
-                        secondOrder,
-                        innerLrScale,
-                        InnerGradient.of(kernels),
-                        manager);
+                execution == Execution.PROGRAM
+                        ? TttProgram.metaLoss(model, tokens, secondOrder, innerLrScale).get(0)
+                        : outerLoss(
+                                model,
+                                tokens,
+                                secondOrder,
+                                innerLrScale,
+                                InnerGradient.of(kernels),
+                                manager);
         List<Parameter> params = model.parameterList();
         NDList arrays = new NDList();
         for (Parameter p : params) {

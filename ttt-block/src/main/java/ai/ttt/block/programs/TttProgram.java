@@ -13,6 +13,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.ttt.block.TensorNames;
 import ai.ttt.block.TttConfig;
 import ai.ttt.block.kernels.Kernels;
+import ai.ttt.block.nn.DecoderBlock;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.block.nn.TensorBinding;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -42,6 +43,9 @@ public final class TttProgram {
      * Whether decoding calls run with TorchScript's fusing executor ({@code -Dttt.fuseDecoding}).
      */
     static final boolean FUSE_DECODING = Boolean.getBoolean("ttt.fuseDecoding");
+
+    /** The program's method for the trainer's outer loss ({@link #metaLoss}). */
+    static final String META_LOSS = "meta_loss";
 
     /** The longest window whose rings are mirrored on the FlashAttention path (keys). */
     static final int MIRROR_MAX_WINDOW = 16_384;
@@ -269,6 +273,86 @@ public final class TttProgram {
             return run(METHODS.get(1), nextToken, 1, false, false, t, weights, state.arguments())
                     .singletonOrThrow();
         }
+    }
+
+    /**
+     * Computes the trainer's outer loss in one program call (the program's {@code meta_loss}; the
+     * plain engine's is {@code ai.ttt.train.MetaObjective}): for each sequence, the mean over its
+     * mini-batches of the loss each has before its own inner step,
+     *
+     * <pre>
+     *   L(θ) = mean_s mean_i ℓ_i(W_i; θ),   W_{i+1} = W_i − η·clip(∇_W ℓ_i(W_i)),   W_0 = θ's W0
+     * </pre>
+     *
+     * recorded by autograd, so that the caller differentiates L with respect to the model's
+     * parameters (second order through the inner steps, or the first-order variant). Nothing of the
+     * model is modified, and no sequence state is involved: the keys, values and fast weights of
+     * the sequence stay in the graph.
+     *
+     * @param model the model, in a precision of one type (fp32 or fp64), its parameters requiring
+     *     gradients
+     * @param tokens {@code [B, T + 1]} int64 on the model's device, T a positive multiple of the
+     *     mini-batch size
+     * @param secondOrder keep the inner gradients differentiable (the exact meta-gradient)
+     * @param innerLrScale multiplier of the config's inner learning rate
+     * @return the outer loss (a scalar) and each mini-batch's loss {@code [B, T / b]}, attached to
+     *     the tokens' manager
+     * @throws IllegalArgumentException if the precision mixes types or T is not a positive multiple
+     *     of the mini-batch size
+     */
+    public static NDList metaLoss(
+            TttLanguageModel model, NDArray tokens, boolean secondOrder, double innerLrScale) {
+        Precision precision = model.precision();
+        if (precision.matmul() != precision.stream()) {
+            throw new IllegalArgumentException(
+                    "the training program computes in one type (fp32 or fp64), not in "
+                            + precision.matmul()
+                            + " matmuls on a "
+                            + precision.stream()
+                            + " stream");
+        }
+        int b = model.config().miniBatchSize();
+        long targets = tokens.getShape().get(1) - 1;
+        if (targets < b || targets % b != 0) {
+            throw new IllegalArgumentException(
+                    "a training sequence needs T + 1 tokens with T a multiple of the mini-batch"
+                            + " size "
+                            + b
+                            + ", got T = "
+                            + targets);
+        }
+        TttProgram program = of(model);
+        List<PtNDArray> initial = new ArrayList<>();
+        for (DecoderBlock layer : model.layers()) {
+            if (layer.hasPrime()) {
+                initial.add((PtNDArray) layer.prime().w13().getArray());
+                initial.add((PtNDArray) layer.prime().w2().getArray());
+            }
+        }
+        double learningRate = model.config().innerLr() * innerLrScale;
+        try (IValue t = IValue.from((PtNDArray) tokens);
+                IValue weights = IValue.listFrom(program.ownWeights());
+                IValue fast = IValue.listFrom(initial.toArray(new PtNDArray[0]));
+                IValue order = IValue.from(secondOrder);
+                IValue rate = IValue.from(learningRate)) {
+            return program.run(META_LOSS, tokens, 2, false, false, t, weights, fast, order, rate);
+        }
+    }
+
+    /**
+     * The weight list with the model's own arrays where the binding made its own (the QK-norm
+     * weights as q_norm's and k_norm's [hd] each), for the training method, which derives what it
+     * needs differentiably.
+     */
+    private PtNDArray[] ownWeights() {
+        PtNDArray[] out = bound.clone();
+        for (int i = 0; i < out.length; i++) {
+            NDArray source = sources.get(i);
+            if (source != null && (isDerived(i) || atLayerSlot(i, K_NORM))) {
+                out[i] = (PtNDArray) source;
+            }
+        }
+        return out;
     }
 
     /**

@@ -49,17 +49,27 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       is no less exact.
  * </ul>
  */
-class ProgramEquivalenceTest {
+public class ProgramEquivalenceTest {
 
-    /** A named config. */
-    record Case(String name, TttConfig config) {
+    /**
+     * A named config.
+     *
+     * @param name what the config exercises
+     * @param config the config
+     */
+    public record Case(String name, TttConfig config) {
         @Override
         public String toString() {
             return name;
         }
     }
 
-    static Stream<Case> cases() {
+    /**
+     * The architectures every program test runs on.
+     *
+     * @return the cases
+     */
+    public static Stream<Case> cases() {
         TttConfig official = TestModels.tiny(12, 4); // sandwich, QK-norm, GQA 2/1, interleaved
         TttConfig hf =
                 official.toBuilder()
@@ -309,7 +319,15 @@ class ProgramEquivalenceTest {
     }
 
     /** max |x − y| over max(1, max |x|): the error relative to the largest value compared. */
-    static double relativeDiff(double[] x, double[] y, String what) {
+    /**
+     * Returns max |x − y| over max(1, max |x|).
+     *
+     * @param x the reference
+     * @param y the values compared
+     * @param what named in a size mismatch
+     * @return the relative difference
+     */
+    public static double relativeDiff(double[] x, double[] y, String what) {
         double scale = 1;
         for (double v : x) {
             scale = Math.max(scale, Math.abs(v));
@@ -330,7 +348,15 @@ class ProgramEquivalenceTest {
         return (ttt ? StateOptions.inference() : StateOptions.withoutTtt()).withExecution(e);
     }
 
-    static long[][] tokens(int batch, int n, long seed) {
+    /**
+     * Random token ids below 32, each sequence starting with BOS (1).
+     *
+     * @param batch sequences
+     * @param n tokens each
+     * @param seed the random seed
+     * @return the ids
+     */
+    public static long[][] tokens(int batch, int n, long seed) {
         Random r = new Random(seed);
         long[][] t = new long[batch][n];
         for (long[] row : t) {
@@ -342,7 +368,14 @@ class ProgramEquivalenceTest {
         return t;
     }
 
-    static NDArray array(NDManager m, long[][] t) {
+    /**
+     * Makes an int64 array of token ids.
+     *
+     * @param m owns the array
+     * @param t the ids, one row per sequence
+     * @return {@code [B, n]}
+     */
+    public static NDArray array(NDManager m, long[][] t) {
         long[] flat = Arrays.stream(t).flatMapToLong(Arrays::stream).toArray();
         return m.create(flat, new Shape(t.length, t[0].length));
     }
