@@ -3,8 +3,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.engine.StateOptions.Execution;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
+import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
 import ai.ttt.cli.bench.JniCalls;
 import ai.ttt.train.MetaObjective;
@@ -30,7 +32,7 @@ import java.util.Random;
  * printf 'Premain-Class: ai.ttt.cli.bench.JniCallAgent\nCan-Set-Native-Method-Prefix: true\n' > /tmp/m
  * jar cfm /tmp/agent.jar /tmp/m
  * java -javaagent:/tmp/agent.jar -Dai.djl.offline=true -cp ttt-cli/target/ttt.jar \
- *      tools/train/TrainStepProbe.java [batch=4] [steps=3] [width=256]
+ *      tools/train/TrainStepProbe.java [batch=4] [steps=3] [width=256] [plain|program|both]
  * </pre>
  *
  * A width other than 256 keeps the default model's structure (6 blocks, 2 with a prime MLP, window
@@ -42,6 +44,12 @@ public final class TrainStepProbe {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int width = args.length > 2 ? Integer.parseInt(args[2]) : 256;
+        // plain, program, or both (alternated step by step, the same batch and weights)
+        String which = args.length > 3 ? args[3] : "plain";
+        List<Execution> executions =
+                which.equals("both")
+                        ? List.of(Execution.PLAIN, Execution.PROGRAM)
+                        : List.of(Execution.valueOf(which.toUpperCase(java.util.Locale.ROOT)));
         TttConfig config =
                 width == 256
                         ? TrainPresets.defaultModel(2)
@@ -78,12 +86,13 @@ public final class TrainStepProbe {
                             + " costs %.2f us per call%n",
                     width, batch, callMicros);
             for (int s = 0; s < steps; s++) {
+                for (Execution e : executions) {
                 try (NDManager step = manager.newSubManager()) {
-                    NDArray t = step.create(tokens, new Shape(batch, 2049));
+                    NDArray t = TorchOps.owned(step.create(tokens, new Shape(batch, 2049)));
                     Map<String, Long> before = JniCalls.snapshot();
                     long start = System.nanoTime();
                     MetaObjective.Result r =
-                            MetaObjective.lossAndGradients(model, t, true, 1.0, step);
+                            MetaObjective.lossAndGradients(model, t, true, 1.0, e, step);
                     float loss = r.loss().getFloat();
                     double seconds = (System.nanoTime() - start) / 1e9;
                     long calls =
@@ -91,14 +100,16 @@ public final class TrainStepProbe {
                                     .mapToLong(Long::longValue)
                                     .sum();
                     System.out.printf(
-                            "step %d: %.3f s, loss %.4f, %d JNI calls ≈ %.3f s of host calls"
+                            "step %d, %s: %.3f s, loss %.4f, %d JNI calls ≈ %.3f s of host calls"
                                     + " (%.1f %%)%n",
                             s,
+                            e.name().toLowerCase(java.util.Locale.ROOT),
                             seconds,
                             loss,
                             calls,
                             calls * callMicros / 1e6,
                             100 * calls * callMicros / 1e6 / seconds);
+                }
                 }
             }
         }

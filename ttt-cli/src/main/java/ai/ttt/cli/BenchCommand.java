@@ -235,10 +235,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (!att.equals("fused") && !att.equals("plain")) {
             throw new UserException("--attention " + attention + " must be fused or plain");
         }
-        String exec = execution.toLowerCase(Locale.ROOT);
-        if (!exec.equals("program") && !exec.equals("plain")) {
-            throw new UserException("--execution " + execution + " must be program or plain");
-        }
+        String exec = ExecutionOption.parse(execution).name().toLowerCase(Locale.ROOT);
         validate();
         int decode = decodeTokens;
         Files.createDirectories(output);

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.ttt.block.ModelDirectory;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.engine.StateOptions.Execution;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -124,6 +125,14 @@ public final class TrainCommand implements Callable<Integer> {
     boolean recompute;
 
     @Option(
+            names = "--execution",
+            description =
+                    "program (the meta-objective as one TorchScript call: faster on CPU and GPU) or"
+                            + " plain (the DJL-op reference engine). Default: program, plain with"
+                            + " --recompute, which runs on the plain engine.")
+    String execution;
+
+    @Option(
             names = "--device",
             defaultValue = "cpu",
             description =
@@ -162,6 +171,14 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserException("--stop-after " + stopAfter + " must be at least 1");
         }
         Device where = DeviceOption.parse(device);
+        Execution engine = recompute ? Execution.PLAIN : Execution.PROGRAM;
+        if (execution != null) {
+            engine = ExecutionOption.parse(execution);
+            if (recompute && engine == Execution.PROGRAM) {
+                throw new UserException(
+                        "--recompute runs on the plain engine: drop --execution program");
+            }
+        }
         Path run = output != null ? output : Path.of("runs", isDefault ? "default" : "custom");
         Files.createDirectories(run);
         try (NDManager manager = NDManager.newBaseManager(where)) {
@@ -233,7 +250,8 @@ public final class TrainCommand implements Callable<Integer> {
                     s.batchSize());
             MetaTrainer trainer =
                     new MetaTrainer(model, s, dataset, run, List.of(tokenizerFile))
-                            .recompute(recompute);
+                            .recompute(recompute)
+                            .execution(engine);
             if (trainer.resume()) {
                 System.out.println("resumed from step " + trainer.step());
             }

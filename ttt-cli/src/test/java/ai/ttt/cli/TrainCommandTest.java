@@ -56,6 +56,24 @@ class TrainCommandTest {
     }
 
     @Test
+    void anUnknownExecutionOrTheProgramWithRecomputationIsAnInputError(@TempDir Path dir) {
+        String unknown = defaultPresetError(dir, "--execution", "fast");
+        assertTrue(unknown.contains("--execution fast must be program or plain"), unknown);
+        String recompute =
+                inputError(
+                        "train",
+                        "--preset",
+                        "default",
+                        "--recompute",
+                        "--execution",
+                        "program",
+                        "--output",
+                        dir.resolve("run").toString());
+        assertTrue(recompute.contains("--recompute runs on the plain engine"), recompute);
+        assertTrue(!Files.exists(dir.resolve("run")), "nothing written");
+    }
+
+    @Test
     void aTimeOrStepLimitThatAllowsNoStepIsAnInputError(@TempDir Path dir) {
         // Found by hand: such a run trained nothing and then failed on the missing loss.csv.
         for (String[] limit :
