@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -143,7 +144,9 @@ public final class TttProgram {
             for (int i = 0; i < bound.length; i++) {
                 if (isDerived(i)) {
                     try (NDArray fresh = derive(i)) {
-                        fresh.copyTo(bound[i]);
+                        // On the device: DJL's copyTo goes through a host buffer and its JNI
+                        // (torchSet) makes libtorch print a deprecation warning.
+                        bound[i].set(new NDIndex("..."), fresh);
                     }
                 }
             }
