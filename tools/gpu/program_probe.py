@@ -4,32 +4,12 @@
 # mini-batch (ring full, with the TTT step), per decoded token, and per decode-time step, optionally
 # a profile and attention variants. Speed claims come from `ttt bench`; this shows where time goes.
 # Usage: python3 tools/gpu/program_probe.py [--optimize] [--profile] [--attention]
-import io, json, os, struct, sys, time, zipfile
+import json, os, sys, time
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOURCE = open(os.environ.get("PROGRAM") or os.path.join(ROOT, "ttt-block/src/main/resources/ai/ttt/block/programs/TttProgram.torchscript")).read()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from program_archive import archive
 OUT = os.environ.get("OUT", ".")
-
-def pickle_module(attrs):
-    # The same bytes as TorchScriptArchive.dataPickle: an instance of __torch__.TttProgram with a dict state.
-    b = bytearray(b"\x80\x02c__torch__\nTttProgram\nq\x00)\x81}(")
-    def key(k):
-        kb = k.encode(); b.extend(b"X" + struct.pack("<i", len(kb)) + kb)
-    key("training"); b.extend(b"q\x01\x89")
-    for k, v in attrs.items():
-        key(k)
-        if isinstance(v, bool): b.extend(b"\x88" if v else b"\x89")
-        elif isinstance(v, int): b.extend(b"J" + struct.pack("<i", v))
-        else: b.extend(b"G" + struct.pack(">d", float(v)))
-    b.extend(b"ubq\x02.")
-    return bytes(b)
-
-def archive(attrs, path):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        for name, data in [("version", b"3\n"), ("byteorder", b"little"), ("constants.pkl", b"\x80\x02)."),
-                           ("data.pkl", pickle_module(attrs)), ("code/__torch__.py", SOURCE.encode())]:
-            z.writestr("kernel/" + name, data)
 
 SHAPES = {"125m": (12, 768, 12, 64, 1664), "760m": (24, 1536, 16, 96, 3328), "3b": (32, 2560, 32, 80, 5632)}
 preset = os.environ.get("PRESET", "3b")
