@@ -455,7 +455,12 @@ public final class TttProgram {
         a.put("residual_dtype", scalarType(residual));
         a.put("rope_turns", device.isGpu() || Boolean.getBoolean("ttt.ropeTurns"));
         // A 16-bit stream needs RMSNorm's fp32 accumulation, which the fused kernel has.
-        a.put("fused_norm", device.isGpu() || residual != precision.stream());
+        // -Dttt.fusedNorm=true: the same on the CPU (tests of the GPU's path).
+        a.put(
+                "fused_norm",
+                device.isGpu()
+                        || residual != precision.stream()
+                        || Boolean.getBoolean("ttt.fusedNorm"));
         // FlashAttention (CUDA, fp16) with its own sliding window instead of a band mask.
         boolean flash =
                 device.isGpu()
