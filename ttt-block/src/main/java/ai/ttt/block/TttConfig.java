@@ -170,6 +170,25 @@ public record TttConfig(
     }
 
     /**
+     * Returns n, the number of mini-batches of a training sequence of T targets (T + 1 tokens).
+     *
+     * @param targets T
+     * @return T / b
+     * @throws IllegalArgumentException if T is not a positive multiple of the mini-batch size
+     */
+    public int trainingMiniBatches(long targets) {
+        if (targets < miniBatchSize || targets % miniBatchSize != 0) {
+            throw new IllegalArgumentException(
+                    "a training sequence needs T + 1 tokens with T a multiple of the mini-batch"
+                            + " size "
+                            + miniBatchSize
+                            + ", got T = "
+                            + targets);
+        }
+        return (int) (targets / miniBatchSize);
+    }
+
+    /**
      * Returns a copy with other test-time-training settings.
      *
      * @param window k

@@ -69,7 +69,7 @@ public final class MetaObjective {
             NDManager manager) {
         int batch = (int) tokens.getShape().get(0);
         int b = model.config().miniBatchSize();
-        int n = miniBatches(tokens, b);
+        int n = model.config().trainingMiniBatches(tokens.getShape().get(1) - 1);
         StateOptions options = StateOptions.training(secondOrder).withInnerLrScale(innerLrScale);
         // Grad mode is per thread; the mean below must be recorded too.
         boolean grad = JniUtils.isGradMode();
@@ -86,26 +86,6 @@ public final class MetaObjective {
         } finally {
             JniUtils.setGradMode(grad);
         }
-    }
-
-    /**
-     * Returns n, the number of mini-batches of a batch of training sequences.
-     *
-     * @param tokens {@code [B, T + 1]}
-     * @param b the mini-batch size
-     * @return T / b
-     * @throws IllegalArgumentException if T is not a positive multiple of b
-     */
-    static int miniBatches(NDArray tokens, int b) {
-        long targets = tokens.getShape().get(1) - 1;
-        if (targets < b || targets % b != 0) {
-            throw new IllegalArgumentException(
-                    "a training sequence needs T + 1 tokens with T a multiple of the mini-batch size "
-                            + b
-                            + ", got T = "
-                            + targets);
-        }
-        return (int) (targets / b);
     }
 
     /**

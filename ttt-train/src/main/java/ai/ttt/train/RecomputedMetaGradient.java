@@ -72,7 +72,7 @@ public final class RecomputedMetaGradient {
             NDManager manager) {
         int batch = (int) tokens.getShape().get(0);
         int b = model.config().miniBatchSize();
-        int n = MetaObjective.miniBatches(tokens, b);
+        int n = model.config().trainingMiniBatches(tokens.getShape().get(1) - 1);
         Kernels kernels = Kernels.forDevice(manager.getDevice());
         InnerGradient inner = InnerGradient.of(kernels);
         StateOptions options = StateOptions.training(secondOrder).withInnerLrScale(innerLrScale);

@@ -314,16 +314,7 @@ public final class TttProgram {
                             + precision.stream()
                             + " stream");
         }
-        int b = model.config().miniBatchSize();
-        long targets = tokens.getShape().get(1) - 1;
-        if (targets < b || targets % b != 0) {
-            throw new IllegalArgumentException(
-                    "a training sequence needs T + 1 tokens with T a multiple of the mini-batch"
-                            + " size "
-                            + b
-                            + ", got T = "
-                            + targets);
-        }
+        model.config().trainingMiniBatches(tokens.getShape().get(1) - 1);
         TttProgram program = of(model);
         List<PtNDArray> initial = new ArrayList<>();
         for (DecoderBlock layer : model.layers()) {
