@@ -30,8 +30,10 @@ import java.util.Map;
  *
  * differentiated with respect to every parameter θ, W0 included, through the chain of inner steps
  * (second-order terms included unless the first-order variant is asked for) and through the cached
- * keys/values of earlier mini-batches. The model must run plain attention (fused attention has no
- * second-order gradient).
+ * keys/values of earlier mini-batches. Computed by the plain engine, a sequence state of DJL
+ * operations, for which the model must run plain attention (fused attention has no second-order
+ * gradient), or by the model's program in one call ({@link TttProgram#metaLoss}, which attends with
+ * its own masked softmax whatever the model's attention mode).
  */
 public final class MetaObjective {
 
