@@ -240,14 +240,17 @@ public final class TrainCommand implements Callable<Integer> {
                                 Runtime.getRuntime().availableProcessors());
             }
             System.out.printf(
-                    "training %s: %,d parameters, %,d tokens in %d sequences of %d, %d steps of %d sequences%n",
+                    "training %s: %,d parameters, %,d tokens in %d sequences of %d, %d steps of %d"
+                            + " sequences, on the %s engine%s%n",
                     run,
                     parameterCount(model),
                     dataset.tokens(),
                     dataset.size(),
                     s.sequenceLength(),
                     s.steps(),
-                    s.batchSize());
+                    s.batchSize(),
+                    engine.name().toLowerCase(Locale.ROOT),
+                    recompute ? ", recomputing per mini-batch" : "");
             MetaTrainer trainer =
                     new MetaTrainer(model, s, dataset, run, List.of(tokenizerFile))
                             .recompute(recompute)
