@@ -128,8 +128,8 @@ public final class TrainCommand implements Callable<Integer> {
             names = "--execution",
             description =
                     "program (the meta-objective as one TorchScript call: faster on CPU and GPU) or"
-                            + " plain (the DJL-op reference engine). Default: program, plain with"
-                            + " --recompute, which runs on the plain engine.")
+                            + " plain (the DJL-op reference engine), with or without --recompute."
+                            + " Default: program.")
     String execution;
 
     @Option(
@@ -171,14 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserException("--stop-after " + stopAfter + " must be at least 1");
         }
         Device where = DeviceOption.parse(device);
-        Execution engine = recompute ? Execution.PLAIN : Execution.PROGRAM;
-        if (execution != null) {
-            engine = ExecutionOption.parse(execution);
-            if (recompute && engine == Execution.PROGRAM) {
-                throw new UserException(
-                        "--recompute runs on the plain engine: drop --execution program");
-            }
-        }
+        Execution engine = execution == null ? Execution.PROGRAM : ExecutionOption.parse(execution);
         Path run = output != null ? output : Path.of("runs", isDefault ? "default" : "custom");
         Files.createDirectories(run);
         try (NDManager manager = NDManager.newBaseManager(where)) {

@@ -56,21 +56,9 @@ class TrainCommandTest {
     }
 
     @Test
-    void anUnknownExecutionOrTheProgramWithRecomputationIsAnInputError(@TempDir Path dir) {
+    void anUnknownExecutionIsAnInputError(@TempDir Path dir) {
         String unknown = defaultPresetError(dir, "--execution", "fast");
         assertTrue(unknown.contains("--execution fast must be program or plain"), unknown);
-        String recompute =
-                inputError(
-                        "train",
-                        "--preset",
-                        "default",
-                        "--recompute",
-                        "--execution",
-                        "program",
-                        "--output",
-                        dir.resolve("run").toString());
-        assertTrue(recompute.contains("--recompute runs on the plain engine"), recompute);
-        assertTrue(!Files.exists(dir.resolve("run")), "nothing written");
     }
 
     @Test

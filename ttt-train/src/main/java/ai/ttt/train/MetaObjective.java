@@ -141,6 +141,11 @@ public final class MetaObjective {
                                 innerLrScale,
                                 InnerGradient.of(kernels),
                                 manager);
+        return gradientsOf(model, loss, kernels);
+    }
+
+    /** The loss (detached) and its gradient with respect to each of the model's parameters. */
+    static Result gradientsOf(TttLanguageModel model, NDArray loss, Kernels kernels) {
         List<Parameter> params = model.parameterList();
         NDList arrays = new NDList();
         for (Parameter p : params) {

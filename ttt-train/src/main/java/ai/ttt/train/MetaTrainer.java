@@ -143,11 +143,11 @@ public final class MetaTrainer {
     }
 
     /**
-     * Chooses the engine that computes the outer loss when it is not recomputed: the model's
-     * program, one TorchScript call per step (the default: 4.6–4.8 against 6.5–7.0 s per step of
-     * the default model on a 2-core CPU), or the plain DJL-op engine, the reference. The gradient
-     * is the same to rounding ({@code ProgramMetaGradientTest}). Recomputation always runs on the
-     * plain engine.
+     * Chooses the engine that computes the outer loss and its gradient: the model's program, one
+     * TorchScript call per step (the default: 4.6–4.8 against 6.5–7.0 s per step of the default
+     * model on a 2-core CPU), or the plain DJL-op engine, the reference. Either recomputes per
+     * mini-batch when asked ({@link #recompute}). The gradient is the same to rounding ({@code
+     * ProgramMetaGradientTest}).
      *
      * @param e the engine
      * @return this trainer
@@ -230,7 +230,12 @@ public final class MetaTrainer {
                 MetaObjective.Result r =
                         recompute
                                 ? RecomputedMetaGradient.lossAndGradients(
-                                        model, tokens, settings.secondOrder(), inner, scratch)
+                                        model,
+                                        tokens,
+                                        settings.secondOrder(),
+                                        inner,
+                                        execution,
+                                        scratch)
                                 : MetaObjective.lossAndGradients(
                                         model,
                                         tokens,

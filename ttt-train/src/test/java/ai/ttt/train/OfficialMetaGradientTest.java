@@ -9,6 +9,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.ttt.block.Fixtures;
 import ai.ttt.block.TestModels;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.engine.StateOptions.Execution;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -16,20 +17,21 @@ import ai.ttt.block.safetensors.SafetensorsFile;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue 6, acceptance 1 (first half): for the official fixture tiny-L4-S1, the gradient of the mean
  * pre-update loss with respect to every weight, through the inner steps, matches the official JAX
  * trainer's ({@code official-meta-grads.safetensors}) to 1e-3 relative per tensor (max |Δ| over max
  * |reference|), both differentiated through the whole sequence's graph and recomputed one
- * mini-batch at a time ({@link RecomputedMetaGradient}).
+ * mini-batch at a time ({@link RecomputedMetaGradient}), on the plain engine and on the model's
+ * program.
  */
 class OfficialMetaGradientTest {
 
-    @ParameterizedTest(name = "recomputed per mini-batch {0}")
-    @ValueSource(booleans = {false, true})
-    void matchesOfficialMetaGradients(boolean recompute) throws Exception {
+    @ParameterizedTest(name = "recomputed per mini-batch {0}, {1}")
+    @CsvSource({"false, PLAIN", "true, PLAIN", "false, PROGRAM", "true, PROGRAM"})
+    void matchesOfficialMetaGradients(boolean recompute, Execution engine) throws Exception {
         String fixture = "official/tiny-L4-S1";
         try (NDManager m = NDManager.newBaseManager();
                 SafetensorsFile expected =
@@ -45,8 +47,9 @@ class OfficialMetaGradientTest {
             tokens = tokens.reshape(1, tokens.getShape().get(0));
             MetaObjective.Result r =
                     recompute
-                            ? RecomputedMetaGradient.lossAndGradients(model, tokens, true, 1.0, m)
-                            : MetaObjective.lossAndGradients(model, tokens, true, 1.0, m);
+                            ? RecomputedMetaGradient.lossAndGradients(
+                                    model, tokens, true, 1.0, engine, m)
+                            : MetaObjective.lossAndGradients(model, tokens, true, 1.0, engine, m);
             float meanTtt = reference.toNDArray("chunk_loss_ttt", m).mean().getFloat();
             assertEquals(meanTtt, r.loss().getFloat(), 1e-5, "the objective itself");
 

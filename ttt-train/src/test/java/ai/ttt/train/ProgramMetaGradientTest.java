@@ -26,11 +26,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The training program ({@link TttProgram#metaLoss}, through {@link MetaObjective} with {@link
- * Execution#PROGRAM}) computes the plain engine's outer loss and meta-gradient, second order and
- * first order, on the architectures of the program's equivalence test (sandwich or pre-norm,
- * QK-norm, biases, GQA, both RoPE layouts, untied head, no BOS or clip, S = 0 and S = L, a window
- * longer than the sequence), over five mini-batches, so that windows reach back across
- * mini-batches:
+ * Execution#PROGRAM}, and recomputed per mini-batch through {@link RecomputedMetaGradient})
+ * computes the plain engine's outer loss and meta-gradient, second order and first order, on the
+ * architectures of the program's equivalence test (sandwich or pre-norm, QK-norm, biases, GQA, both
+ * RoPE layouts, untied head, no BOS or clip, S = 0 and S = L, a window longer than the sequence),
+ * over five mini-batches, so that windows reach back across mini-batches:
  *
  * <ul>
  *   <li>fp64: the loss and every parameter's gradient agree to 1e-9 relative (to the largest value
@@ -54,14 +54,34 @@ class ProgramMetaGradientTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void programMetaGradientEqualsThePlainEngines(Case c) throws Exception {
+        compareWithThePlainEngine(c, false);
+    }
+
+    /**
+     * The program's recomputation per mini-batch ({@code meta_loss_recomputed}: a forward sweep
+     * keeping keys, values and fast weights, a reverse sweep of vector–Jacobian products) against
+     * the plain engine's whole-graph meta-gradient, by the same bars.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void recomputedProgramMetaGradientEqualsThePlainEngines(Case c) throws Exception {
+        compareWithThePlainEngine(c, true);
+    }
+
+    private static void compareWithThePlainEngine(Case c, boolean recompute) throws Exception {
         for (boolean secondOrder : new boolean[] {true, false}) {
-            String at = c + (secondOrder ? " second order" : " first order");
-            Map<String, double[]> truth = run(c, Precision.FP64, Execution.PLAIN, secondOrder);
+            String at =
+                    c
+                            + (secondOrder ? " second order" : " first order")
+                            + (recompute ? ", recomputed" : "");
+            Map<String, double[]> truth =
+                    run(c, Precision.FP64, Execution.PLAIN, secondOrder, false);
             Map<String, double[]> program64 =
-                    run(c, Precision.FP64, Execution.PROGRAM, secondOrder);
-            Map<String, double[]> plain32 = run(c, Precision.FP32, Execution.PLAIN, secondOrder);
+                    run(c, Precision.FP64, Execution.PROGRAM, secondOrder, recompute);
+            Map<String, double[]> plain32 =
+                    run(c, Precision.FP32, Execution.PLAIN, secondOrder, false);
             Map<String, double[]> program32 =
-                    run(c, Precision.FP32, Execution.PROGRAM, secondOrder);
+                    run(c, Precision.FP32, Execution.PROGRAM, secondOrder, recompute);
             assertEquals(truth.keySet(), program64.keySet(), at + ": the same parameters");
             double worst64 = 0;
             double sumPlain = 0;
@@ -121,7 +141,8 @@ class ProgramMetaGradientTest {
     }
 
     /** The loss and each parameter's gradient, by parameter name. */
-    private static Map<String, double[]> run(Case c, Precision p, Execution e, boolean secondOrder)
+    private static Map<String, double[]> run(
+            Case c, Precision p, Execution e, boolean secondOrder, boolean recompute)
             throws Exception {
         Map<String, double[]> out = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager()) {
@@ -129,8 +150,11 @@ class ProgramMetaGradientTest {
                     TestModels.random(c.config(), 7, 0.3, m, p, AttentionMode.PLAIN);
             MetaObjective.setTrainable(model, true);
             MetaObjective.Result r =
-                    MetaObjective.lossAndGradients(
-                            model, tokens(c, m), secondOrder, INNER_LR_SCALE, e, m);
+                    recompute
+                            ? RecomputedMetaGradient.lossAndGradients(
+                                    model, tokens(c, m), secondOrder, INNER_LR_SCALE, e, m)
+                            : MetaObjective.lossAndGradients(
+                                    model, tokens(c, m), secondOrder, INNER_LR_SCALE, e, m);
             out.put("loss", r.loss().toType(DataType.FLOAT64, false).toDoubleArray());
             int i = 0;
             for (Map.Entry<Parameter, NDArray> g : r.gradients().entrySet()) {

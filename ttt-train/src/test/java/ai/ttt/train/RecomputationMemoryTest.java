@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.ttt.block.TestModels;
 import ai.ttt.block.TttConfig;
+import ai.ttt.block.engine.StateOptions.Execution;
 import ai.ttt.block.kernels.AttentionMode;
 import ai.ttt.block.nn.Precision;
 import ai.ttt.block.nn.TttLanguageModel;
@@ -14,13 +15,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Issue 6, recomputation: on the default model's architecture, the peak memory of a meta-gradient
- * recomputed per mini-batch grows with the sequence only by the stored carry (fast weights and the
- * new keys/values of each mini-batch), while differentiating the whole graph grows by a
- * mini-batch's graph per mini-batch.
+ * Issue 6, recomputation (and issue 11: the program's): on the default model's architecture, the
+ * peak memory of a meta-gradient recomputed per mini-batch grows with the sequence only by the
+ * stored carry (fast weights and the new keys/values of each mini-batch), while differentiating the
+ * whole graph grows by a mini-batch's graph per mini-batch.
  *
  * <p>Peak resident memory is read from {@code /proc/self/status} (VmHWM) after resetting it through
  * {@code /proc/self/clear_refs}. The build runs this class in its own JVM with glibc's mmap
@@ -32,8 +34,10 @@ class RecomputationMemoryTest {
     private static final int SHORT = 8;
     private static final int LONG = 20;
 
-    @Test
-    void peakMemoryGrowsOnlyByTheStoredCarry() throws Exception {
+    /** On the plain engine and on the program, each against its own whole-graph objective. */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void peakMemoryGrowsOnlyByTheStoredCarry(Execution engine) throws Exception {
         assertTrue(
                 System.getenv("MALLOC_MMAP_THRESHOLD_") != null,
                 "run with MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=65536 (Maven sets"
@@ -44,11 +48,11 @@ class RecomputationMemoryTest {
             TttLanguageModel model =
                     TestModels.random(c, 3, 0.05, m, Precision.FP32, AttentionMode.PLAIN);
             MetaObjective.setTrainable(model, true);
-            peakGrowth(model, SHORT, true, m); // warm-up: kernels, thread pools, JIT
-            long recomputedShort = peakGrowth(model, SHORT, true, m);
-            long recomputedLong = peakGrowth(model, LONG, true, m);
-            long wholeShort = peakGrowth(model, SHORT, false, m);
-            long wholeLong = peakGrowth(model, LONG, false, m);
+            peakGrowth(model, SHORT, true, engine, m); // warm-up: kernels, thread pools, JIT
+            long recomputedShort = peakGrowth(model, SHORT, true, engine, m);
+            long recomputedLong = peakGrowth(model, LONG, true, engine, m);
+            long wholeShort = peakGrowth(model, SHORT, false, engine, m);
+            long wholeLong = peakGrowth(model, LONG, false, engine, m);
 
             // Per mini-batch and sequence: every fast weight, and b new keys and values per layer.
             long fastWeights = 0;
@@ -64,9 +68,10 @@ class RecomputationMemoryTest {
             double perRecomputed = (recomputedLong - recomputedShort) / (double) extra;
             double perWhole = (wholeLong - wholeShort) / (double) extra;
             System.out.printf(
-                    "peak growth, %d → %d mini-batches: recomputed %.1f → %.1f MB (%.2f MB per"
+                    "%s: peak growth, %d → %d mini-batches: recomputed %.1f → %.1f MB (%.2f MB per"
                             + " mini-batch), whole graph %.1f → %.1f MB (%.2f MB per mini-batch);"
                             + " stored carry %.2f MB per mini-batch%n",
+                    engine,
                     SHORT,
                     LONG,
                     mb(recomputedShort),
@@ -93,7 +98,11 @@ class RecomputationMemoryTest {
 
     /** The growth of peak resident memory while one meta-gradient is computed and freed. */
     private static long peakGrowth(
-            TttLanguageModel model, int miniBatches, boolean recompute, NDManager m)
+            TttLanguageModel model,
+            int miniBatches,
+            boolean recompute,
+            Execution engine,
+            NDManager m)
             throws IOException {
         long[] tokens = new long[miniBatches * model.config().miniBatchSize() + 1];
         Random r = new Random(1);
@@ -116,8 +125,9 @@ class RecomputationMemoryTest {
             MetaObjective.Result result =
                     recompute
                             ? RecomputedMetaGradient.lossAndGradients(
-                                    model, batch, true, 1.0, scratch)
-                            : MetaObjective.lossAndGradients(model, batch, true, 1.0, scratch);
+                                    model, batch, true, 1.0, engine, scratch)
+                            : MetaObjective.lossAndGradients(
+                                    model, batch, true, 1.0, engine, scratch);
             assertTrue(Float.isFinite(result.loss().getFloat()));
         }
         return statusBytes("VmHWM") - base;

@@ -48,6 +48,9 @@ public final class TttProgram {
     /** The program's method for the trainer's outer loss ({@link #metaLoss}). */
     static final String META_LOSS = "meta_loss";
 
+    /** The same, its gradient by recomputation per mini-batch ({@link #metaLoss}). */
+    static final String META_LOSS_RECOMPUTED = "meta_loss_recomputed";
+
     /** The longest window whose rings are mirrored on the FlashAttention path (keys). */
     static final int MIRROR_MAX_WINDOW = 16_384;
 
@@ -305,6 +308,36 @@ public final class TttProgram {
      */
     public static NDList metaLoss(
             TttLanguageModel model, NDArray tokens, boolean secondOrder, double innerLrScale) {
+        return metaLoss(model, tokens, secondOrder, innerLrScale, false);
+    }
+
+    /**
+     * Computes the trainer's outer loss in one program call, as {@link #metaLoss(TttLanguageModel,
+     * NDArray, boolean, double)}, or with its gradient by recomputation per mini-batch (the
+     * program's {@code meta_loss_recomputed}; the plain engine's is {@code
+     * ai.ttt.train.RecomputedMetaGradient}): the program runs the mini-batches forward keeping only
+     * their keys, values and fast weights, then again in reverse, each with its own graph, and
+     * returns the loss with a graph whose gradient is the meta-gradient. Memory then holds one
+     * mini-batch's graph instead of the sequence's, for one more forward pass per mini-batch.
+     *
+     * @param model the model, in a precision of one type (fp32 or fp64), its parameters requiring
+     *     gradients
+     * @param tokens {@code [B, T + 1]} int64 on the model's device, T a positive multiple of the
+     *     mini-batch size
+     * @param secondOrder keep the inner gradients differentiable (the exact meta-gradient)
+     * @param innerLrScale multiplier of the config's inner learning rate
+     * @param recompute recompute per mini-batch
+     * @return the outer loss (a scalar) and each mini-batch's loss {@code [B, T / b]}, attached to
+     *     the tokens' manager
+     * @throws IllegalArgumentException if the precision mixes types or T is not a positive multiple
+     *     of the mini-batch size
+     */
+    public static NDList metaLoss(
+            TttLanguageModel model,
+            NDArray tokens,
+            boolean secondOrder,
+            double innerLrScale,
+            boolean recompute) {
         Precision precision = model.precision();
         if (precision.matmul() != precision.stream()) {
             throw new IllegalArgumentException(
@@ -329,7 +362,17 @@ public final class TttProgram {
                 IValue fast = IValue.listFrom(initial.toArray(new PtNDArray[0]));
                 IValue order = IValue.from(secondOrder);
                 IValue rate = IValue.from(learningRate)) {
-            return program.run(META_LOSS, tokens, 2, false, false, t, weights, fast, order, rate);
+            return program.run(
+                    recompute ? META_LOSS_RECOMPUTED : META_LOSS,
+                    tokens,
+                    2,
+                    false,
+                    false,
+                    t,
+                    weights,
+                    fast,
+                    order,
+                    rate);
         }
     }
 
