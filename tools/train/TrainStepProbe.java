@@ -92,7 +92,7 @@ public final class TrainStepProbe {
                     Map<String, Long> before = JniCalls.snapshot();
                     long start = System.nanoTime();
                     MetaObjective.Result r =
-                            MetaObjective.lossAndGradients(model, t, true, 1.0, e, step);
+                            MetaObjective.lossAndGradients(model, t, true, 1.0, e, false, step);
                     float loss = r.loss().getFloat();
                     double seconds = (System.nanoTime() - start) / 1e9;
                     long calls =

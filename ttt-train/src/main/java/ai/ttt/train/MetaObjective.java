@@ -106,13 +106,17 @@ public final class MetaObjective {
             boolean secondOrder,
             double innerLrScale,
             NDManager manager) {
-        return lossAndGradients(model, tokens, secondOrder, innerLrScale, Execution.PLAIN, manager);
+        return lossAndGradients(
+                model, tokens, secondOrder, innerLrScale, Execution.PLAIN, false, manager);
     }
 
     /**
-     * Computes the outer loss and its gradient with respect to every parameter, the loss by the
-     * plain engine (a sequence state of DJL operations) or by the model's program in one call
-     * ({@link TttProgram#metaLoss}: the same objective, tested against the plain engine).
+     * Computes the outer loss and its gradient with respect to every parameter, by the plain engine
+     * (a sequence state of DJL operations) or by the model's program in one call ({@link
+     * TttProgram#metaLoss}: the same objective, tested against the plain engine), through the whole
+     * sequence's graph or recomputed per mini-batch ({@link RecomputedMetaGradient} on the plain
+     * engine, the program's {@code meta_loss_recomputed} on the program: memory grows with the
+     * sequence only by the stored keys, values and fast weights). The gradient is the same.
      *
      * @param model the model, parameters trainable (plain attention for the plain engine; fp32 or
      *     fp64 for the program)
@@ -120,6 +124,7 @@ public final class MetaObjective {
      * @param secondOrder exact meta-gradient or the first-order variant
      * @param innerLrScale multiplier of the inner learning rate
      * @param execution which engine computes the loss
+     * @param recompute recompute per mini-batch instead of keeping the sequence's graph
      * @param manager owns the results
      * @return the loss and the gradient of each parameter
      */
@@ -129,23 +134,31 @@ public final class MetaObjective {
             boolean secondOrder,
             double innerLrScale,
             Execution execution,
+            boolean recompute,
             NDManager manager) {
         Kernels kernels = Kernels.forDevice(manager.getDevice());
+        if (execution == Execution.PROGRAM) {
+            NDArray loss =
+                    TttProgram.metaLoss(model, tokens, secondOrder, innerLrScale, recompute).get(0);
+            return gradientsOf(model, loss, kernels);
+        }
+        if (recompute) {
+            return RecomputedMetaGradient.lossAndGradients(
+                    model, tokens, secondOrder, innerLrScale, manager);
+        }
         NDArray loss =
-                execution == Execution.PROGRAM
-                        ? TttProgram.metaLoss(model, tokens, secondOrder, innerLrScale).get(0)
-                        : outerLoss(
-                                model,
-                                tokens,
-                                secondOrder,
-                                innerLrScale,
-                                InnerGradient.of(kernels),
-                                manager);
+                outerLoss(
+                        model,
+                        tokens,
+                        secondOrder,
+                        innerLrScale,
+                        InnerGradient.of(kernels),
+                        manager);
         return gradientsOf(model, loss, kernels);
     }
 
     /** The loss (detached) and its gradient with respect to each of the model's parameters. */
-    static Result gradientsOf(TttLanguageModel model, NDArray loss, Kernels kernels) {
+    private static Result gradientsOf(TttLanguageModel model, NDArray loss, Kernels kernels) {
         List<Parameter> params = model.parameterList();
         NDList arrays = new NDList();
         for (Parameter p : params) {

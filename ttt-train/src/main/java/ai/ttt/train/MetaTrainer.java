@@ -228,21 +228,14 @@ public final class MetaTrainer {
             try (NDManager scratch = model.manager().newSubManager()) {
                 NDArray tokens = batch(step, scratch);
                 MetaObjective.Result r =
-                        recompute
-                                ? RecomputedMetaGradient.lossAndGradients(
-                                        model,
-                                        tokens,
-                                        settings.secondOrder(),
-                                        inner,
-                                        execution,
-                                        scratch)
-                                : MetaObjective.lossAndGradients(
-                                        model,
-                                        tokens,
-                                        settings.secondOrder(),
-                                        inner,
-                                        execution,
-                                        scratch);
+                        MetaObjective.lossAndGradients(
+                                model,
+                                tokens,
+                                settings.secondOrder(),
+                                inner,
+                                execution,
+                                recompute,
+                                scratch);
                 loss = r.loss().getFloat();
                 List<NDArray> grads = new ArrayList<>();
                 for (Parameter p : params) {

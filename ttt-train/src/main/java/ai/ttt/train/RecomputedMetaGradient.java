@@ -14,11 +14,9 @@ import ai.ttt.block.engine.MiniBatchLoss;
 import ai.ttt.block.engine.SequenceState;
 import ai.ttt.block.engine.SequenceState.TrainingCarry;
 import ai.ttt.block.engine.StateOptions;
-import ai.ttt.block.engine.StateOptions.Execution;
 import ai.ttt.block.kernels.Kernels;
 import ai.ttt.block.nn.TorchOps;
 import ai.ttt.block.nn.TttLanguageModel;
-import ai.ttt.block.programs.TttProgram;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -72,36 +70,6 @@ public final class RecomputedMetaGradient {
             boolean secondOrder,
             double innerLrScale,
             NDManager manager) {
-        return lossAndGradients(model, tokens, secondOrder, innerLrScale, Execution.PLAIN, manager);
-    }
-
-    /**
-     * Computes the outer loss and its gradient with respect to every parameter, recomputing per
-     * mini-batch, on the plain engine (the sweeps below, DJL operations) or in one call of the
-     * model's program ({@link TttProgram#metaLoss(TttLanguageModel, NDArray, boolean, double,
-     * boolean)}: the same two sweeps inside the program, tested against the plain engine).
-     *
-     * @param model the model, parameters trainable (plain attention for the plain engine; fp32 or
-     *     fp64 for the program)
-     * @param tokens {@code [B, T + 1]} int64, T a multiple of the mini-batch size
-     * @param secondOrder exact meta-gradient or the first-order variant
-     * @param innerLrScale multiplier of the inner learning rate
-     * @param execution which engine computes it
-     * @param manager owns the results
-     * @return the loss and the gradient of each parameter
-     */
-    public static MetaObjective.Result lossAndGradients(
-            TttLanguageModel model,
-            NDArray tokens,
-            boolean secondOrder,
-            double innerLrScale,
-            Execution execution,
-            NDManager manager) {
-        if (execution == Execution.PROGRAM) {
-            NDArray loss =
-                    TttProgram.metaLoss(model, tokens, secondOrder, innerLrScale, true).get(0);
-            return MetaObjective.gradientsOf(model, loss, Kernels.forDevice(manager.getDevice()));
-        }
         int batch = (int) tokens.getShape().get(0);
         int b = model.config().miniBatchSize();
         int n = model.config().trainingMiniBatches(tokens.getShape().get(1) - 1);

@@ -46,10 +46,7 @@ class OfficialMetaGradientTest {
             NDArray tokens = reference.toNDArray("tokens", m);
             tokens = tokens.reshape(1, tokens.getShape().get(0));
             MetaObjective.Result r =
-                    recompute
-                            ? RecomputedMetaGradient.lossAndGradients(
-                                    model, tokens, true, 1.0, engine, m)
-                            : MetaObjective.lossAndGradients(model, tokens, true, 1.0, engine, m);
+                    MetaObjective.lossAndGradients(model, tokens, true, 1.0, engine, recompute, m);
             float meanTtt = reference.toNDArray("chunk_loss_ttt", m).mean().getFloat();
             assertEquals(meanTtt, r.loss().getFloat(), 1e-5, "the objective itself");
 

@@ -150,11 +150,8 @@ class ProgramMetaGradientTest {
                     TestModels.random(c.config(), 7, 0.3, m, p, AttentionMode.PLAIN);
             MetaObjective.setTrainable(model, true);
             MetaObjective.Result r =
-                    recompute
-                            ? RecomputedMetaGradient.lossAndGradients(
-                                    model, tokens(c, m), secondOrder, INNER_LR_SCALE, e, m)
-                            : MetaObjective.lossAndGradients(
-                                    model, tokens(c, m), secondOrder, INNER_LR_SCALE, e, m);
+                    MetaObjective.lossAndGradients(
+                            model, tokens(c, m), secondOrder, INNER_LR_SCALE, e, recompute, m);
             out.put("loss", r.loss().toType(DataType.FLOAT64, false).toDoubleArray());
             int i = 0;
             for (Map.Entry<Parameter, NDArray> g : r.gradients().entrySet()) {

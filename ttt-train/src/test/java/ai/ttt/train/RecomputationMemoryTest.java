@@ -123,11 +123,8 @@ class RecomputationMemoryTest {
         try (NDManager scratch = m.newSubManager()) {
             NDArray batch = scratch.create(tokens, new Shape(1, tokens.length));
             MetaObjective.Result result =
-                    recompute
-                            ? RecomputedMetaGradient.lossAndGradients(
-                                    model, batch, true, 1.0, engine, scratch)
-                            : MetaObjective.lossAndGradients(
-                                    model, batch, true, 1.0, engine, scratch);
+                    MetaObjective.lossAndGradients(
+                            model, batch, true, 1.0, engine, recompute, scratch);
             assertTrue(Float.isFinite(result.loss().getFloat()));
         }
         return statusBytes("VmHWM") - base;
