@@ -26,11 +26,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The training program ({@link TttProgram#metaLoss}, through {@link MetaObjective} with {@link
- * Execution#PROGRAM}, and recomputed per mini-batch through {@link RecomputedMetaGradient})
- * computes the plain engine's outer loss and meta-gradient, second order and first order, on the
- * architectures of the program's equivalence test (sandwich or pre-norm, QK-norm, biases, GQA, both
- * RoPE layouts, untied head, no BOS or clip, S = 0 and S = L, a window longer than the sequence),
- * over five mini-batches, so that windows reach back across mini-batches:
+ * Execution#PROGRAM}, through the whole graph and recomputed per mini-batch) computes the plain
+ * engine's outer loss and meta-gradient, second order and first order, on the architectures of the
+ * program's equivalence test (sandwich or pre-norm, QK-norm, biases, GQA, both RoPE layouts, untied
+ * head, no BOS or clip, S = 0 and S = L, a window longer than the sequence), over five
+ * mini-batches, so that windows reach back across mini-batches:
  *
  * <ul>
  *   <li>fp64: the loss and every parameter's gradient agree to 1e-9 relative (to the largest value
@@ -51,67 +51,65 @@ class ProgramMetaGradientTest {
         return ProgramEquivalenceTest.cases();
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void programMetaGradientEqualsThePlainEngines(Case c) throws Exception {
-        compareWithThePlainEngine(c, false);
-    }
-
     /**
-     * The program's recomputation per mini-batch ({@code meta_loss_recomputed}: a forward sweep
-     * keeping keys, values and fast weights, a reverse sweep of vector–Jacobian products) against
-     * the plain engine's whole-graph meta-gradient, by the same bars.
+     * The program's objective through its whole graph ({@code meta_loss}) and recomputed per
+     * mini-batch ({@code meta_loss_recomputed}: a forward sweep keeping keys, values and fast
+     * weights, a reverse sweep of vector–Jacobian products), each against the plain engine's
+     * whole-graph meta-gradient, computed once per order for both.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void recomputedProgramMetaGradientEqualsThePlainEngines(Case c) throws Exception {
-        compareWithThePlainEngine(c, true);
-    }
-
-    private static void compareWithThePlainEngine(Case c, boolean recompute) throws Exception {
+    void programMetaGradientEqualsThePlainEngines(Case c) throws Exception {
         for (boolean secondOrder : new boolean[] {true, false}) {
-            String at =
-                    c
-                            + (secondOrder ? " second order" : " first order")
-                            + (recompute ? ", recomputed" : "");
             Map<String, double[]> truth =
                     run(c, Precision.FP64, Execution.PLAIN, secondOrder, false);
-            Map<String, double[]> program64 =
-                    run(c, Precision.FP64, Execution.PROGRAM, secondOrder, recompute);
             Map<String, double[]> plain32 =
                     run(c, Precision.FP32, Execution.PLAIN, secondOrder, false);
-            Map<String, double[]> program32 =
-                    run(c, Precision.FP32, Execution.PROGRAM, secondOrder, recompute);
-            assertEquals(truth.keySet(), program64.keySet(), at + ": the same parameters");
-            double worst64 = 0;
-            double sumPlain = 0;
-            double sumProgram = 0;
-            for (String key : truth.keySet()) {
-                double[] x = truth.get(key);
-                double e64 = ProgramEquivalenceTest.relativeDiff(x, program64.get(key), key);
-                assertTrue(e64 <= 1e-9, at + " fp64 " + key + ": relative |Δ| " + e64);
-                worst64 = Math.max(worst64, e64);
-                sumPlain += ProgramEquivalenceTest.relativeDiff(x, plain32.get(key), key);
-                sumProgram += ProgramEquivalenceTest.relativeDiff(x, program32.get(key), key);
+            for (boolean recompute : new boolean[] {false, true}) {
+                String at =
+                        c
+                                + (secondOrder ? " second order" : " first order")
+                                + (recompute ? ", recomputed" : "");
+                Map<String, double[]> program64 =
+                        run(c, Precision.FP64, Execution.PROGRAM, secondOrder, recompute);
+                Map<String, double[]> program32 =
+                        run(c, Precision.FP32, Execution.PROGRAM, secondOrder, recompute);
+                compare(at, truth, plain32, program64, program32);
             }
-            int count = truth.size();
-            assertTrue(
-                    sumProgram <= 2 * sumPlain + 1e-7 * count,
-                    at
-                            + " fp32: the program's mean error "
-                            + sumProgram / count
-                            + " against the plain engine's "
-                            + sumPlain / count);
-            System.out.printf(
-                    "%s: loss %.6f, %d gradients; fp64 program vs plain ≤ %.1e;"
-                            + " mean fp32 error: plain %.2e, program %.2e%n",
-                    at,
-                    truth.get("loss")[0],
-                    count - 1,
-                    worst64,
-                    sumPlain / count,
-                    sumProgram / count);
         }
+    }
+
+    /** fp64 within 1e-9 of the truth; fp32 mean error within twice the plain engine's. */
+    private static void compare(
+            String at,
+            Map<String, double[]> truth,
+            Map<String, double[]> plain32,
+            Map<String, double[]> program64,
+            Map<String, double[]> program32) {
+        assertEquals(truth.keySet(), program64.keySet(), at + ": the same parameters");
+        double worst64 = 0;
+        double sumPlain = 0;
+        double sumProgram = 0;
+        for (String key : truth.keySet()) {
+            double[] x = truth.get(key);
+            double e64 = ProgramEquivalenceTest.relativeDiff(x, program64.get(key), key);
+            assertTrue(e64 <= 1e-9, at + " fp64 " + key + ": relative |Δ| " + e64);
+            worst64 = Math.max(worst64, e64);
+            sumPlain += ProgramEquivalenceTest.relativeDiff(x, plain32.get(key), key);
+            sumProgram += ProgramEquivalenceTest.relativeDiff(x, program32.get(key), key);
+        }
+        int count = truth.size();
+        assertTrue(
+                sumProgram <= 2 * sumPlain + 1e-7 * count,
+                at
+                        + " fp32: the program's mean error "
+                        + sumProgram / count
+                        + " against the plain engine's "
+                        + sumPlain / count);
+        System.out.printf(
+                "%s: loss %.6f, %d gradients; fp64 program vs plain ≤ %.1e;"
+                        + " mean fp32 error: plain %.2e, program %.2e%n",
+                at, truth.get("loss")[0], count - 1, worst64, sumPlain / count, sumProgram / count);
     }
 
     @Test
