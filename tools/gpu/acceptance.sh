@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 11 on the GPU machine, in one call (device tool: carry .gpukit, run `bash tools/gpu/acceptance.sh`):
 # the program probe (decode plain and fused), the Hugging Face baseline and `ttt bench` in the same
-# call, the fixture parity and a profile. Steps can be named: probe hf bench parity profile
+# call, the fixture parity and a profile. Steps can be named: probe hf bench parity profile ratio
 set -o pipefail
 exec > >(tee -a "$OUT/log.txt") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
@@ -24,6 +24,8 @@ for step in $steps; do
                --contexts ${CONTEXTS:-8192,32768,131072} --modes ${MODES:-ttt-e2e,swa,full} --no-ops \
                --warmup 1 --repeats ${REPEATS:-2} --decode-tokens ${DECODE_TOKENS:-64} --output "$OUT/bench" | tail -22 ;;
     parity)  timeout 150 python3 tools/gpu/fixture_parity.py | tail -20 ;;
+    # 128K / 8K inside the probe, with attention as it is, dense cuDNN over the window, and none
+    ratio)   timeout 300 python3 tools/gpu/program_probe.py --ratio | tail -5 ;;
   esac
 done
 echo "== done $(date +%T)"

@@ -3,7 +3,7 @@
 # weights at a `ttt bench` preset shape, fp16 matmuls and an fp32 stream. Prints ms per prefill
 # mini-batch (ring full, with the TTT step), per decoded token, and per decode-time step, optionally
 # a profile and attention variants. Speed claims come from `ttt bench`; this shows where time goes.
-# Usage: python3 tools/gpu/program_probe.py [--optimize] [--profile] [--attention]
+# Usage: python3 tools/gpu/program_probe.py [--optimize] [--profile] [--attention] [--ratio]
 import json, os, sys, time
 import torch
 
@@ -122,6 +122,17 @@ if "--decode-variants" in sys.argv:
         p2 = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
         state[-1][1] = 0
         v[name + "_decode_ms"] = decode_ms(lambda: p2.decode(tok, DECODE, weights, state))
+    # The plain executor on a graph with every method call inlined before the first call: what the
+    # interpreter's method calls (≈ 10 per block) cost.
+    torch._C._set_graph_executor_optimize(False)
+    p2 = torch.jit.load("/tmp/ttt_program.pt", map_location=dev)
+    torch._C._jit_pass_inline(p2.decode.graph)
+    state[-1][1] = 0
+    v["calls"] = str(p2.decode.graph).count("prim::CallMethod")
+    with torch.inference_mode():
+        v["plain_inference_mode_decode_ms"] = decode_ms(lambda: prog.decode(tok, DECODE, weights, state))
+        v["inlined_plain_inference_mode_decode_ms"] = decode_ms(lambda: p2.decode(tok, DECODE, weights, state))
+        v["plain_inference_mode_again_decode_ms"] = decode_ms(lambda: prog.decode(tok, DECODE, weights, state))
     torch._C._jit_set_texpr_fuser_enabled(True)
     torch._C._set_graph_executor_optimize(False)
     print(json.dumps(v), flush=True)
@@ -228,4 +239,58 @@ if "--attention" in sys.argv:
     a["split_fwd_bwd_ms"] = timed(lambda: torch.autograd.grad([split(q, hist, kn)], [q, kn], [g]))
     print(json.dumps(a), flush=True)
     res["attention"] = a
+if "--ratio" in sys.argv:
+    # Issue 11's 128K / 8K prefill ratio inside the probe, and what attention would have to cost to
+    # reach a given ratio. For each variant of the program's windowed attention: ms per mini-batch of
+    # an 8K prefill from an empty state (8 mini-batches: the window fills up) and of mini-batches
+    # with the ring full (what 128K runs at). Variants, the last two for bounds only (not exact):
+    #   flash  the program as it is (FlashAttention-2 with window_size_left)
+    #   dense  cuDNN's dense attention over the whole window rectangle (no mask): the fastest
+    #          attention kernel this PyTorch has, doing ≥ the band's work
+    #   none   no attention at all (o = q): the rest of the mini-batch, R
+    import re
+    source = open(os.environ.get("PROGRAM") or
+                  os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               "ttt-block/src/main/resources/ai/ttt/block/programs/TttProgram.torchscript")).read()
+    flash_call = re.compile(r"torch\._flash_attention_forward\(.*?\)\[0\]", re.S)
+    assert len(flash_call.findall(source)) == 1, "the windowed FlashAttention call of attention() moved"
+    dense = ("torch.scaled_dot_product_attention(q.transpose(1, 2), keys.transpose(1, 2), "
+             "values.transpose(1, 2)).transpose(1, 2)")
+    ratios = {}
+    for name, replacement in [("flash", None), ("dense", dense), ("none", "q")]:
+        path = "/tmp/ttt_program_%s.pt" % name
+        if replacement is None:
+            archive(attrs, path)
+        else:
+            variant = "/tmp/TttProgram_%s.torchscript" % name
+            open(variant, "w").write(flash_call.sub(replacement, source))
+            archive(attrs, path, variant)
+        torch.backends.cuda.enable_flash_sdp(name != "dense")   # dense: cuDNN, not flash
+        torch.backends.cuda.enable_mem_efficient_sdp(name != "dense")
+        torch.backends.cuda.enable_math_sdp(name != "dense")         # fail rather than fall back
+        p3 = torch.jit.load(path, map_location=dev)
+        def run(count, fill):
+            st = new_state()
+            for i in range(fill):
+                p3.chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights, st)
+            sync(); t0 = time.perf_counter()
+            for i in range(fill, fill + count):
+                p3.chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights, st)
+            sync(); return (time.perf_counter() - t0) / count * 1e3
+        run(8, 0)                                    # warm-up
+        from_empty = min(run(8, 0) for _ in range(3))
+        full = min(run(6, n_fill) for _ in range(2))
+        ratios[name] = {"ms_8k": from_empty, "ms_full": full, "ratio": full / from_empty}
+        print(name, json.dumps(ratios[name]), flush=True)
+    torch.backends.cuda.enable_flash_sdp(True)
+    torch.backends.cuda.enable_mem_efficient_sdp(True)
+    torch.backends.cuda.enable_math_sdp(True)
+    # Attention's share: A = flash − none with the ring full (a_8k from empty); a kernel f times
+    # faster than FlashAttention-2 here gives (R + A/f) / (R8 + A8/f).
+    R, R8 = ratios["none"]["ms_full"], ratios["none"]["ms_8k"]
+    A, A8 = ratios["flash"]["ms_full"] - R, ratios["flash"]["ms_8k"] - R8
+    ratios["attention_ms_full"], ratios["attention_ms_8k"] = A, A8
+    ratios["ratio_if_attention_faster_by"] = {str(f): (R + A / f) / (R8 + A8 / f) for f in (1, 1.6, 2, 3, 4, 1e9)}
+    print(json.dumps(ratios), flush=True)
+    res["ratio"] = ratios
 json.dump(res, open(os.path.join(OUT, "program_probe_%s%s.json" % (preset, "_opt" if res["optimize"] else "")), "w"), indent=1)
