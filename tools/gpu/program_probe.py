@@ -8,7 +8,7 @@ import json, os, sys, time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from program_archive import archive
+from program_archive import SOURCE_PATH, archive
 OUT = os.environ.get("OUT", ".")
 
 SHAPES = {"125m": (12, 768, 12, 64, 1664), "760m": (24, 1536, 16, 96, 3328), "3b": (32, 2560, 32, 80, 5632)}
@@ -249,9 +249,7 @@ if "--ratio" in sys.argv:
     #          attention kernel this PyTorch has, doing ≥ the band's work
     #   none   no attention at all (o = q): the rest of the mini-batch, R
     import re
-    source = open(os.environ.get("PROGRAM") or
-                  os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                               "ttt-block/src/main/resources/ai/ttt/block/programs/TttProgram.torchscript")).read()
+    source = open(SOURCE_PATH).read()
     flash_call = re.compile(r"torch\._flash_attention_forward\(.*?\)\[0\]", re.S)
     assert len(flash_call.findall(source)) == 1, "the windowed FlashAttention call of attention() moved"
     dense = ("torch.scaled_dot_product_attention(q.transpose(1, 2), keys.transpose(1, 2), "
