@@ -73,8 +73,10 @@ res = {"preset": preset, "window": k, "gpu": torch.cuda.get_device_name(), "torc
 
 def sync(): torch.cuda.synchronize()
 state = new_state()
-def prefill_chunk(i):
-    return prog.chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights, state)
+def prefill_chunk(i, program=None, st=None):
+    # mini-batch i of toks with its step, on the probe's program and state unless others are given
+    return (prog if program is None else program).chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights,
+                                                         state if st is None else st)
 n_fill = (k + b - 1) // b + 1
 for i in range(n_fill):
     prefill_chunk(i)
@@ -270,10 +272,10 @@ if "--ratio" in sys.argv:
         def run(count, fill):
             st = new_state()
             for i in range(fill):
-                p3.chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights, st)
+                prefill_chunk(i, p3, st)
             sync(); t0 = time.perf_counter()
             for i in range(fill, fill + count):
-                p3.chunk(toks[:, i * b:(i + 1) * b], toks[:, i * b + 1:(i + 1) * b + 1], STEP, weights, st)
+                prefill_chunk(i, p3, st)
             sync(); return (time.perf_counter() - t0) / count * 1e3
         run(8, 0)                                    # warm-up
         from_empty = min(run(8, 0) for _ in range(3))
